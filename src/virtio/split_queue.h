@@ -1,0 +1,76 @@
+// SplitQueue: the device side of a virtio split virtqueue (virtio 1.2 §2.7).
+//
+// Trust boundary: the rings live in guest memory. Indexes read from the
+// avail ring are validated (an avail index that moves by more than the queue
+// size, or a head >= size, breaks the queue); every chain goes through
+// WalkChain. A broken queue stops: the owner must stop serving it.
+//
+// Memory ordering (virtio 1.2 §2.7.13, Linux virtio_ring.c): the avail index
+// is loaded with acquire before the ring entries it covers are read; used
+// elements are written before the used index is stored with release; with
+// EVENT_IDX a full fence separates publishing the used index from reading
+// used_event, and publishing avail_event from re-reading the avail index.
+//
+// Thread-safety: one thread pops and pushes at a time (the queue's worker).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "virtio/descriptor_chain.h"
+#include "virtio/guest_memory.h"
+
+namespace hostshare::virtio {
+
+struct QueueLayout {
+  uint32_t size = 0;     // power of two <= kMaxQueueSize
+  Desc* desc = nullptr;  // host pointers, validated to cover the rings
+  uint8_t* avail = nullptr;
+  uint8_t* used = nullptr;
+};
+
+// Checks alignment and that the three rings of `size` entries are inside
+// guest memory at the given frontend virtual addresses; fills `layout`.
+Status MapQueue(const GuestMemory& mem, uint32_t size, uint64_t desc_uva, uint64_t avail_uva,
+                uint64_t used_uva, QueueLayout* layout);
+
+class SplitQueue {
+ public:
+  // `mem` must stay the table the layout was mapped from while in use.
+  SplitQueue(std::shared_ptr<const GuestMemory> mem, const QueueLayout& layout,
+             uint16_t next_avail, bool event_idx, bool indirect);
+
+  enum class PopResult { kChain, kEmpty, kBroken };
+  // Pops the next chain into `chain`. kBroken: the guest corrupted the ring
+  // (error() says how); the queue must no longer be used.
+  PopResult Pop(Chain* chain);
+  ChainError error() const { return error_; }
+  const char* broken_reason() const { return broken_reason_; }
+
+  // Returns a chain to the guest with `len` bytes written.
+  void PushUsed(uint16_t head, uint32_t len);
+  // True when the guest wants an interrupt for what was pushed since the
+  // last call (EVENT_IDX aware); resets the tracking.
+  bool NeedsInterrupt();
+  // Re-arms kick notifications after the avail ring was drained. Returns
+  // true if new chains arrived meanwhile (the caller must pop again).
+  bool EnableNotifications();
+
+  uint16_t next_avail() const { return next_avail_; }
+  uint16_t used_idx() const { return used_idx_; }
+  const GuestMemory& memory() const { return *mem_; }
+
+ private:
+  uint16_t LoadAvailIdx() const;
+  std::shared_ptr<const GuestMemory> mem_;
+  QueueLayout l_;
+  uint16_t next_avail_;
+  uint16_t used_idx_;
+  uint16_t signalled_used_;  // used_idx_ at the last interrupt decision
+  bool event_idx_;
+  bool indirect_;
+  ChainError error_ = ChainError::kNone;
+  const char* broken_reason_ = nullptr;
+};
+
+}  // namespace hostshare::virtio
