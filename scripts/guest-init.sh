@@ -1,0 +1,67 @@
+#!/bin/sh
+# /init of the Hostshare test/demo guest (busybox initramfs).
+# Built into the initramfs by scripts/build-initramfs.sh.
+#
+# - console (kernel + this script's messages): ttyS0
+# - control channel: ttyS1, driven by the host (scripts/hsvm.py); see the
+#   agent loop below for the protocol.
+# - kernel command line "hostshare.probe" = accelerator probe: print a marker
+#   and power off at once (no modules loaded).
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+umask 022
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /tmp /mnt /run
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+
+case " $(cat /proc/cmdline) " in
+*" hostshare.probe "*)
+    echo "HOSTSHARE-PROBE-OK uptime=$(cut -d' ' -f1 /proc/uptime)"
+    poweroff -f
+    ;;
+esac
+
+while read -r m; do
+    [ -n "$m" ] || continue
+    insmod "/lib/modules/$m" || echo "hostshare-init: insmod $m failed"
+done </etc/hostshare/modules.order
+
+echo "hostshare-init: modules loaded at $(cut -d' ' -f1 /proc/uptime)s: $(lsmod | awk 'NR>1 {print $1}' | tr '\n' ' ')"
+
+# Agent on ttyS1. Protocol (one line each, host -> guest):
+#   @@HS-RUN <id> <timeout-s> <base64 of a sh script>
+# Guest -> host:
+#   @@HS-READY <kernel release> <uptime>        (once per boot)
+#   @@HS-BEGIN <id>
+#   <base64 of the script's stdout+stderr>
+#   @@HS-END <id> <exit status>
+agent() {
+    stty raw -echo 2>/dev/null
+    echo "@@HS-READY $(uname -r) $(cut -d' ' -f1 /proc/uptime)"
+    while IFS= read -r line; do
+        set -- $line
+        [ "$1" = "@@HS-RUN" ] || continue
+        id=$2
+        tmo=$3
+        echo "$4" | base64 -d >/tmp/hs-cmd.sh
+        cd /
+        timeout -s KILL "$tmo" sh /tmp/hs-cmd.sh </dev/null >/tmp/hs-out 2>&1
+        rc=$?
+        echo "@@HS-BEGIN $id"
+        base64 </tmp/hs-out
+        echo "@@HS-END $id $rc"
+    done
+}
+
+if [ -c /dev/ttyS1 ]; then
+    while :; do
+        agent </dev/ttyS1 >/dev/ttyS1 2>&1
+        echo "hostshare-init: agent exited, restarting"
+        sleep 1
+    done
+else
+    echo "hostshare-init: no /dev/ttyS1; starting a console shell"
+    exec setsid cttyhack sh
+fi

@@ -1,0 +1,519 @@
+#!/usr/bin/python3
+"""hsvm: the Hostshare QEMU launcher (library + small CLI).
+
+Used by scripts/demo.sh and by the e2e suite (tests/e2e/run.py).
+
+  * build_guest_images(): runs scripts/build-initramfs.sh (cached).
+  * choose_accel(): KVM when a tiny probe boot reaches init quickly, else TCG;
+    HOSTSHARE_ACCEL=tcg|kvm|auto overrides.
+  * Daemon: starts hostshared or the reference virtiofsd on a socket.
+  * Guest: boots the kernel + initramfs with a vhost-user-fs-pci device and
+    drives the guest agent (scripts/guest-init.sh) over ttyS1: each command
+    is sent base64-encoded with an id; the guest answers with its output
+    (base64) and exit status between unique markers.
+
+CLI:
+  hsvm.py accel                       print the accelerator that would be used
+  hsvm.py session --shared-dir DIR [--daemon hostshared|reference]
+                  [--cache auto] [--xattr] [--tag TAG] [--workdir DIR]
+                  [--cmd 'guest shell command']...
+      starts the daemon, boots the guest, runs each --cmd in turn (printing
+      it and its output), powers the guest off, waits for the daemon to exit
+      and prints a summary (accel, boot time, daemon exit status).
+"""
+
+import argparse
+import base64
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPTS = os.path.join(ROOT, "scripts")
+DEFAULT_OUT = os.path.join(ROOT, "build", "e2e")
+REFERENCE_DAEMON = "/usr/lib/qemu/virtiofsd"
+QEMU = "qemu-system-x86_64"
+
+
+def log(msg):
+    print("hsvm: " + msg, file=sys.stderr, flush=True)
+
+
+class VMError(Exception):
+    pass
+
+
+class CommandTimeout(VMError):
+    pass
+
+
+# --------------------------------------------------------------------------
+# Guest images
+
+def build_guest_images(outdir=DEFAULT_OUT):
+    """Builds (or reuses) kernel + initramfs; returns (kernel, initrd, kver)."""
+    res = subprocess.run([os.path.join(SCRIPTS, "build-initramfs.sh"), outdir],
+                         stdout=subprocess.PIPE, text=True)
+    if res.returncode != 0:
+        raise VMError("build-initramfs.sh failed (exit %d)" % res.returncode)
+    fields = dict(kv.split("=", 1) for kv in res.stdout.strip().splitlines()[-1].split())
+    return fields["KERNEL"], fields["INITRAMFS"], fields["KVER"]
+
+
+# --------------------------------------------------------------------------
+# Accelerator choice
+
+def _kvm_usable():
+    return os.path.exists("/dev/kvm") and os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+def probe_accel(accel, kernel, initrd, timeout):
+    """Boots the initramfs in probe mode; True if init ran within timeout."""
+    cmd = [QEMU, "-accel", accel, "-m", "256M", "-nodefaults", "-no-user-config",
+           "-nographic", "-serial", "stdio", "-kernel", kernel, "-initrd", initrd,
+           "-append", "console=ttyS0 quiet hostshare.probe"]
+    if accel == "kvm":
+        cmd[1:1] = ["-cpu", "host"]
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    os.set_blocking(proc.stdout.fileno(), False)
+    buf = b""
+    ok = False
+    import select
+    while time.monotonic() - start < timeout:
+        r, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if r:
+            chunk = proc.stdout.read() or b""
+            buf += chunk
+            if b"HOSTSHARE-PROBE-OK" in buf:
+                ok = True
+                break
+            if not chunk and proc.poll() is not None:
+                break
+    elapsed = time.monotonic() - start
+    if proc.poll() is None:
+        try:
+            proc.wait(timeout=3 if ok else 0.1)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return ok, elapsed
+
+
+def choose_accel(kernel, initrd):
+    """Returns (accel, reason). Honours HOSTSHARE_ACCEL=tcg|kvm|auto."""
+    forced = os.environ.get("HOSTSHARE_ACCEL", "auto").strip().lower()
+    if forced in ("tcg", "kvm"):
+        return forced, "forced by HOSTSHARE_ACCEL=%s" % forced
+    if forced not in ("", "auto"):
+        raise VMError("HOSTSHARE_ACCEL must be tcg, kvm or auto, not %r" % forced)
+    if not _kvm_usable():
+        return "tcg", "no usable /dev/kvm"
+    limit = float(os.environ.get("HOSTSHARE_KVM_PROBE_TIMEOUT", "10"))
+    ok, secs = probe_accel("kvm", kernel, initrd, limit)
+    if ok:
+        return "kvm", "KVM probe boot reached init in %.1fs" % secs
+    return "tcg", "KVM probe boot did not reach init within %.0fs" % limit
+
+
+# --------------------------------------------------------------------------
+# Daemons
+
+def daemon_binary(kind):
+    if kind == "reference":
+        return REFERENCE_DAEMON
+    if kind == "hostshared":
+        return os.environ.get("HOSTSHARE_BIN", os.path.join(ROOT, "build", "hostshared"))
+    raise VMError("unknown daemon %r (hostshared|reference)" % kind)
+
+
+def daemon_command(kind, sock, shared_dir, cache="auto", xattr=False, log_level=None,
+                   extra=()):
+    binary = daemon_binary(kind)
+    if kind == "reference":
+        refcache = {"never": "none", "none": "none", "auto": "auto", "always": "always"}
+        if cache not in refcache:
+            raise VMError("reference virtiofsd has no cache=%s" % cache)
+        cmd = [binary, "--socket-path=" + sock, "-o", "source=" + shared_dir,
+               "-o", "cache=" + refcache[cache]]
+        if xattr:
+            cmd += ["-o", "xattr"]
+        if log_level:
+            cmd += ["-o", "log_level=" + log_level]
+    else:
+        cmd = [binary, "--socket-path=" + sock, "--shared-dir=" + shared_dir,
+               "--cache=" + cache]
+        if xattr:
+            cmd.append("--xattr")
+        if log_level:
+            cmd.append("--log-level=" + log_level)
+    return cmd + list(extra)
+
+
+class Daemon:
+    def __init__(self, kind, sock, shared_dir, log_path, cache="auto", xattr=False,
+                 log_level=None, extra=()):
+        self.kind = kind
+        self.sock = sock
+        self.log_path = log_path
+        self.cmd = daemon_command(kind, sock, shared_dir, cache, xattr,
+                                  log_level or os.environ.get("HOSTSHARE_DAEMON_LOG_LEVEL"),
+                                  extra)
+        self.proc = None
+        self.returncode = None
+
+    def start(self, timeout=15):
+        if not os.access(self.cmd[0], os.X_OK):
+            raise VMError("daemon binary %s not found or not executable" % self.cmd[0])
+        if os.path.lexists(self.sock):
+            os.unlink(self.sock)
+        env = dict(os.environ)
+        if self.kind == "reference":
+            env["MALLOC_ARENA_MAX"] = "1"
+        self.logf = open(self.log_path, "ab")
+        self.logf.write(("### %s\n" % " ".join(self.cmd)).encode())
+        self.logf.flush()
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=self.logf,
+                                     stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise VMError("%s exited with status %s before creating its socket; log:\n%s"
+                              % (self.kind, self.proc.returncode, self.log_tail()))
+            try:
+                if stat.S_ISSOCK(os.stat(self.sock).st_mode):
+                    return self
+            except FileNotFoundError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise VMError("%s did not create %s within %ds" % (self.kind, self.sock, timeout))
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait(self, timeout):
+        """Waits for the daemon to exit on its own; returns status or None."""
+        try:
+            self.returncode = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        return self.returncode
+
+    def kill(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_tail(self, lines=30):
+        return tail_file(self.log_path, lines)
+
+
+def tail_file(path, lines=30):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return "(no %s)" % path
+    return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
+
+
+# --------------------------------------------------------------------------
+# Guest
+
+class Result:
+    def __init__(self, rc, out, secs):
+        self.rc = rc
+        self.out = out
+        self.secs = secs
+
+    def __repr__(self):
+        return "Result(rc=%r, out=%r)" % (self.rc, self.out[:500])
+
+
+class Guest:
+    """One QEMU process; ttyS0 = console (file), ttyS1 = agent channel."""
+
+    def __init__(self, kernel, initrd, accel, vhost_sock, tag, workdir, smp=None,
+                 mem="512M", append_extra=""):
+        self.kernel = kernel
+        self.initrd = initrd
+        self.accel = accel
+        self.vhost_sock = vhost_sock
+        self.tag = tag
+        self.workdir = workdir
+        self.smp = smp or int(os.environ.get("HOSTSHARE_SMP", "2"))
+        self.mem = mem
+        self.append_extra = append_extra
+        self.ctl_path = os.path.join(workdir, "ctl.sock")
+        self.console_path = os.path.join(workdir, "console.log")
+        self.qemu_log = os.path.join(workdir, "qemu.log")
+        self.proc = None
+        self.conn = None
+        self.buf = b""
+        self.lines = []
+        self.next_id = 1
+        self.boot_secs = None
+        self.boots = 0
+        self.kernel_release = None
+        self.collect = None
+
+    def command_line(self):
+        cmdline = "console=ttyS0 quiet loglevel=4 " + self.append_extra
+        cmd = [QEMU, "-name", "hostshare-guest", "-accel", self.accel,
+               "-m", self.mem, "-smp", str(self.smp),
+               "-object", "memory-backend-memfd,id=mem,size=%s,share=on" % self.mem,
+               "-numa", "node,memdev=mem",
+               "-chardev", "socket,id=vfs,path=" + self.vhost_sock,
+               "-device", "vhost-user-fs-pci,chardev=vfs,tag=" + self.tag,
+               "-nodefaults", "-no-user-config", "-nographic",
+               "-chardev", "file,id=con,path=" + self.console_path,
+               "-chardev", "socket,id=ctl,path=" + self.ctl_path,
+               "-serial", "chardev:con", "-serial", "chardev:ctl",
+               "-kernel", self.kernel, "-initrd", self.initrd, "-append", cmdline.strip()]
+        if self.accel == "kvm":
+            cmd[1:1] = ["-cpu", "host"]
+        return cmd
+
+    def start(self, boot_timeout=None):
+        if boot_timeout is None:
+            boot_timeout = float(os.environ.get("HOSTSHARE_BOOT_TIMEOUT", "90"))
+        if os.path.lexists(self.ctl_path):
+            os.unlink(self.ctl_path)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(self.ctl_path)
+        listener.listen(1)
+        listener.settimeout(20)
+        cmd = self.command_line()
+        with open(self.qemu_log, "ab") as f:
+            f.write(("### %s\n" % " ".join(cmd)).encode())
+        self.qlog = open(self.qemu_log, "ab")
+        self.t_start = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.qlog,
+                                     stderr=subprocess.STDOUT)
+        try:
+            self.conn, _ = listener.accept()
+        except socket.timeout:
+            self.kill()
+            raise VMError("QEMU did not connect its control chardev; qemu log:\n%s"
+                          % tail_file(self.qemu_log))
+        finally:
+            listener.close()
+        self.conn.setblocking(False)
+        self.wait_ready(boot_timeout)
+        return self
+
+    def wait_ready(self, timeout):
+        """Waits for the agent's READY line (after boot or reboot)."""
+        t0 = self.t_start
+        line = self._wait_line(lambda l: l.startswith("@@HS-READY"), timeout,
+                               "guest boot (agent READY)")
+        self.boot_secs = time.monotonic() - t0
+        self.boots += 1
+        parts = line.split()
+        self.kernel_release = parts[1] if len(parts) > 1 else None
+        self.guest_uptime = float(parts[2]) if len(parts) > 2 else None
+        return self.boot_secs
+
+    def _fill(self, timeout):
+        import select
+        r, _, _ = select.select([self.conn], [], [], timeout)
+        if not r:
+            return False
+        try:
+            data = self.conn.recv(65536)
+        except BlockingIOError:
+            return False
+        if not data:
+            raise VMError("control channel closed (QEMU exited? status %s)"
+                          % (self.proc.poll(),))
+        self.buf += data
+        *complete, self.buf = self.buf.split(b"\n")
+        self.lines.extend(l.decode("utf-8", "replace").rstrip("\r") for l in complete)
+        return True
+
+    def _wait_line(self, pred, timeout, what):
+        deadline = time.monotonic() + timeout
+        while True:
+            while self.lines:
+                line = self.lines.pop(0)
+                if pred(line):
+                    return line
+                self._on_other_line(line)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise CommandTimeout("timeout after %.0fs waiting for %s; console tail:\n%s"
+                                     % (timeout, what, tail_file(self.console_path, 15)))
+            if self.proc.poll() is not None and not self._fill(0):
+                raise VMError("QEMU exited (status %s) while waiting for %s; qemu log:\n%s\n"
+                              "console tail:\n%s" % (self.proc.returncode, what,
+                                                     tail_file(self.qemu_log, 10),
+                                                     tail_file(self.console_path, 15)))
+            self._fill(min(left, 0.5))
+
+    def _on_other_line(self, line):
+        if self.collect is not None:
+            self.collect.append(line)
+
+    def send(self, script, timeout):
+        cid = "c%d-%d" % (self.next_id, os.getpid())
+        self.next_id += 1
+        b64 = base64.b64encode(script.encode()).decode()
+        msg = ("@@HS-RUN %s %d %s\n" % (cid, int(timeout), b64)).encode()
+        self.conn.setblocking(True)
+        try:
+            self.conn.sendall(msg)
+        finally:
+            self.conn.setblocking(False)
+        return cid
+
+    def run(self, script, timeout=60):
+        """Runs a sh script in the guest; returns Result(rc, output, secs)."""
+        t0 = time.monotonic()
+        cid = self.send(script, timeout)
+        self._wait_line(lambda l: l == "@@HS-BEGIN " + cid, timeout + 15,
+                        "command %r" % script[:80])
+        body = []
+        self.collect = body
+        try:
+            end = self._wait_line(lambda l: l.startswith("@@HS-END " + cid + " "), 60,
+                                  "output of %r" % script[:80])
+        finally:
+            self.collect = None
+        rc = int(end.split()[2])
+        out = base64.b64decode("".join(body)).decode("utf-8", "replace")
+        return Result(rc, out, time.monotonic() - t0)
+
+    def reboot(self, timeout=None):
+        """`reboot -f` in the guest; QEMU resets and the agent comes back."""
+        if timeout is None:
+            timeout = float(os.environ.get("HOSTSHARE_BOOT_TIMEOUT", "90"))
+        self.send("sync; reboot -f", 30)
+        self.t_start = time.monotonic()
+        return self.wait_ready(timeout)
+
+    def poweroff(self, timeout=60):
+        """`poweroff -f` in the guest; returns QEMU's exit status."""
+        self.send("sync; poweroff -f", 30)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise VMError("QEMU did not exit within %ds after poweroff -f" % timeout)
+        finally:
+            self.close()
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.close()
+
+
+# --------------------------------------------------------------------------
+# CLI
+
+def cmd_accel(args):
+    kernel, initrd, _ = build_guest_images(args.outdir)
+    accel, why = choose_accel(kernel, initrd)
+    print("accel=%s (%s)" % (accel, why))
+    return 0
+
+
+def cmd_session(args):
+    kernel, initrd, kver = build_guest_images(args.outdir)
+    accel, why = choose_accel(kernel, initrd)
+    log("accel=%s (%s)" % (accel, why))
+    workdir = args.workdir or os.path.join(args.outdir, "session-%d" % os.getpid())
+    os.makedirs(workdir, exist_ok=True)
+    sock = os.path.join(workdir, "vhost-fs.sock")
+    dlog = os.path.join(workdir, "daemon.log")
+    daemon = Daemon(args.daemon, sock, os.path.abspath(args.shared_dir), dlog,
+                    cache=args.cache, xattr=args.xattr)
+    log("starting daemon: " + " ".join(daemon.cmd))
+    daemon.start()
+    guest = Guest(kernel, initrd, accel, sock, args.tag, workdir)
+    status = 0
+    try:
+        log("booting guest (kernel %s, %s, %d vCPU)" % (kver, accel, guest.smp))
+        guest.start()
+        log("guest up in %.1fs" % guest.boot_secs)
+        for c in args.cmd:
+            print("guest# " + c, flush=True)
+            res = guest.run(c, timeout=args.timeout)
+            sys.stdout.write(res.out)
+            if res.out and not res.out.endswith("\n"):
+                sys.stdout.write("\n")
+            if res.rc != 0:
+                print("(exit status %d)" % res.rc, flush=True)
+                status = 1
+                break
+        print("guest# poweroff -f", flush=True)
+        qrc = guest.poweroff()
+    except VMError as e:
+        log("error: %s" % e)
+        guest.kill()
+        daemon.kill()
+        return 1
+    drc = daemon.wait(15)
+    if drc is None:
+        log("daemon did not exit within 15s after QEMU quit; killing it")
+        daemon.kill()
+        status = 1
+    elif drc != 0:
+        status = 1
+    print("---- summary ----")
+    print("daemon:        %s" % " ".join(daemon.cmd))
+    print("accel:         %s (%s)" % (accel, why))
+    print("guest kernel:  %s, %d vCPU, 512 MiB" % (guest.kernel_release, guest.smp))
+    print("boot time:     %.1fs to guest agent ready" % guest.boot_secs)
+    print("qemu exit:     %s" % qrc)
+    print("daemon exit:   %s" % drc)
+    print("logs:          %s" % workdir)
+    return status
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--outdir", default=DEFAULT_OUT, help="kernel/initramfs cache dir")
+    sub = ap.add_subparsers(dest="sub", required=True)
+    sub.add_parser("accel")
+    s = sub.add_parser("session")
+    s.add_argument("--daemon", default=os.environ.get("HOSTSHARE_DAEMON", "hostshared"))
+    s.add_argument("--shared-dir", required=True)
+    s.add_argument("--cache", default="auto")
+    s.add_argument("--xattr", action="store_true")
+    s.add_argument("--tag", default="hostshare")
+    s.add_argument("--workdir")
+    s.add_argument("--timeout", type=int, default=120)
+    s.add_argument("--cmd", action="append", default=[])
+    args = ap.parse_args(argv)
+    if args.sub == "accel":
+        return cmd_accel(args)
+    return cmd_session(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
