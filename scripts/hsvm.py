@@ -484,14 +484,21 @@ def cmd_session(args):
         status = 1
     elif drc != 0:
         status = 1
-    print("---- summary ----")
-    print("daemon:        %s" % " ".join(daemon.cmd))
-    print("accel:         %s (%s)" % (accel, why))
-    print("guest kernel:  %s, %d vCPU, 512 MiB" % (guest.kernel_release, guest.smp))
-    print("boot time:     %.1fs to guest agent ready" % guest.boot_secs)
-    print("qemu exit:     %s" % qrc)
-    print("daemon exit:   %s" % drc)
-    print("logs:          %s" % workdir)
+    summary = [
+        "daemon:        %s" % " ".join(daemon.cmd),
+        "accel:         %s (%s)" % (accel, why),
+        "guest kernel:  %s, %d vCPU, %s" % (guest.kernel_release, guest.smp, guest.mem),
+        "boot time:     %.1fs from QEMU start to the guest agent ready" % guest.boot_secs,
+        "qemu exit:     %s" % qrc,
+        "daemon exit:   %s" % drc,
+        "logs:          %s" % workdir,
+    ]
+    text = "\n".join(summary) + "\n"
+    if args.summary_file:
+        with open(args.summary_file, "w") as f:
+            f.write(text)
+    else:
+        sys.stdout.write("---- summary ----\n" + text)
     return status
 
 
@@ -509,6 +516,7 @@ def main(argv=None):
     s.add_argument("--workdir")
     s.add_argument("--timeout", type=int, default=120)
     s.add_argument("--cmd", action="append", default=[])
+    s.add_argument("--summary-file", help="write the summary there, not to stdout")
     args = ap.parse_args(argv)
     if args.sub == "accel":
         return cmd_accel(args)
