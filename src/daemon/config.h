@@ -1,0 +1,43 @@
+// Config: everything the command line decides, in one value.
+//
+// Produced by ParseCommandLine (cli.h) and consumed by the daemon's start-up.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/log.h"
+
+namespace hostshare::daemon {
+
+enum class Cache { kNever, kAuto, kAlways, kMetadata };
+enum class Sandbox { kNamespace, kChroot, kNone };
+enum class Seccomp { kNone, kLog, kTrap, kKill };
+
+struct Config {
+  std::string shared_dir;
+  std::string socket_path;
+  std::optional<int> listen_fd;          // --fd
+  std::optional<std::string> socket_group;
+  std::string tag;                       // empty: no config space
+  Cache cache = Cache::kAuto;
+  uint32_t thread_pool_size = 0;
+  bool xattr = false;
+  bool readonly = false;
+  bool writeback = false;
+  bool allow_direct_io = false;
+  bool allow_mmap = false;
+  bool readdirplus = true;
+  bool announce_submounts = false;
+  Sandbox sandbox = Sandbox::kNone;
+  Seccomp seccomp = Seccomp::kNone;
+  log::Level log_level = log::Level::kInfo;
+  bool syslog = false;
+  std::optional<uint64_t> rlimit_nofile;
+  bool print_capabilities = false;
+  bool print_version = false;
+  bool print_help = false;
+};
+
+}  // namespace hostshare::daemon

@@ -1,0 +1,117 @@
+#include "daemon/listener.h"
+
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <cstring>
+
+namespace hostshare::daemon {
+namespace {
+
+bool FillAddr(const std::string& path, sockaddr_un* addr) {
+  if (path.empty() || path.size() >= sizeof(addr->sun_path)) return false;
+  memset(addr, 0, sizeof(*addr));
+  addr->sun_family = AF_UNIX;
+  memcpy(addr->sun_path, path.c_str(), path.size() + 1);
+  return true;
+}
+
+// True if something accepts connections at `path`.
+bool SomeoneListens(const sockaddr_un& addr) {
+  ScopedFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!probe) return false;
+  return connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+}
+
+}  // namespace
+
+std::optional<Listener> Listener::Bind(const std::string& path,
+                                       const std::optional<std::string>& group,
+                                       std::string* error) {
+  sockaddr_un addr;
+  if (!FillAddr(path, &addr)) {
+    *error = "socket path '" + path + "' is empty or longer than " +
+             std::to_string(sizeof(addr.sun_path) - 1) + " bytes";
+    return std::nullopt;
+  }
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      *error = "socket path '" + path + "' exists and is not a socket";
+      return std::nullopt;
+    }
+    if (SomeoneListens(addr)) {
+      *error = "socket path '" + path + "' is in use by another process";
+      return std::nullopt;
+    }
+    unlink(path.c_str());  // stale socket of a daemon that died
+  }
+  std::optional<gid_t> gid;
+  if (group) {
+    struct group* g = getgrnam(group->c_str());
+    if (g == nullptr) {
+      *error = "unknown socket group '" + *group + "'";
+      return std::nullopt;
+    }
+    gid = g->gr_gid;
+  }
+  Listener l;
+  l.fd_.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!l.fd_) {
+    *error = std::string("cannot create a socket: ") + strerror(errno);
+    return std::nullopt;
+  }
+  // Only the owner (and the group, when given) may connect.
+  mode_t old = umask(gid ? 0117 : 0177);
+  int rc = bind(l.fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  int err = errno;
+  umask(old);
+  if (rc != 0) {
+    *error = "cannot bind socket path '" + path + "': " + strerror(err);
+    return std::nullopt;
+  }
+  l.path_ = path;
+  if (gid && chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
+    *error = "cannot set the group of '" + path + "': " + strerror(errno);
+    l.Unlink();
+    return std::nullopt;
+  }
+  if (listen(l.fd_.get(), 1) != 0) {
+    *error = std::string("cannot listen: ") + strerror(errno);
+    l.Unlink();
+    return std::nullopt;
+  }
+  return l;
+}
+
+std::optional<Listener> Listener::FromFd(int fd, std::string* error) {
+  int type = 0;
+  socklen_t len = sizeof(type);
+  int listening = 0;
+  socklen_t len2 = sizeof(listening);
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM ||
+      getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len2) != 0 || !listening) {
+    *error = "--fd " + std::to_string(fd) + " is not a listening stream socket";
+    return std::nullopt;
+  }
+  Listener l;
+  l.fd_.reset(fd);
+  return l;
+}
+
+Result<ScopedFd> Listener::Accept() {
+  for (;;) {
+    int c = accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (c >= 0) return ScopedFd(c);
+    if (errno != EINTR) return LastErrno();
+  }
+}
+
+void Listener::Unlink() {
+  if (!path_.empty()) unlink(path_.c_str());
+  path_.clear();
+}
+
+}  // namespace hostshare::daemon
