@@ -29,6 +29,11 @@ struct InitRequest {
 // concern the transport and the server, not the backend.
 inline constexpr uint64_t kServerFlags = FUSE_BIG_WRITES | FUSE_MAX_PAGES | FUSE_INIT_EXT;
 
+// FUSE_INIT_RESERVED is (1 << 31), a negative int: widened to 64 bits it
+// would sign-extend over every flags2 bit.
+inline constexpr uint64_t kInitReserved = uint64_t{1} << 31;
+static_assert(static_cast<uint32_t>(FUSE_INIT_RESERVED) == kInitReserved);
+
 // Flags never granted, whatever the backend wants, because this server
 // cannot honour them: lookups of "."/".." are refused (EXPORT_SUPPORT);
 // GETLK/SETLK are ENOSYS (POSIX/FLOCK locks: the guest then keeps locks
@@ -37,7 +42,7 @@ inline constexpr uint64_t kServerFlags = FUSE_BIG_WRITES | FUSE_MAX_PAGES | FUSE
 inline constexpr uint64_t kUnsupportedFlags = FUSE_EXPORT_SUPPORT | FUSE_POSIX_LOCKS |
                                               FUSE_FLOCK_LOCKS | FUSE_SECURITY_CTX |
                                               FUSE_MAP_ALIGNMENT | FUSE_HAS_INODE_DAX |
-                                              FUSE_INIT_RESERVED;
+                                              kInitReserved;
 
 // Parses fuse_init_in from the request body. EINVAL when the body is
 // shorter than its major/minor/flags imply: 8 bytes for {major, minor};
