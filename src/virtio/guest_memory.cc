@@ -1,6 +1,7 @@
 #include "virtio/guest_memory.h"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
@@ -29,6 +30,11 @@ Result<std::shared_ptr<MappedRegion>> MappedRegion::Map(int fd, const RegionSpec
   // length check above guarantees mmap_offset + size does not wrap.
   uint64_t len = spec.mmap_offset + spec.size;
   if (len > SIZE_MAX) return Errno{EINVAL};
+  // A region that runs past the end of its file maps fine, and the first
+  // guest access beyond the end then kills the daemon with SIGBUS.
+  struct stat st;
+  if (fstat(fd, &st) != 0) return LastErrno();
+  if (S_ISREG(st.st_mode) && len > static_cast<uint64_t>(st.st_size)) return Errno{EINVAL};
   void* base = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
   if (base == MAP_FAILED) return LastErrno();
   // Guest memory is not worth dumping and must not be inherited.
