@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <cstdio>
 #include <cstring>
 
 namespace hostshare::daemon {
@@ -18,11 +19,25 @@ bool FillAddr(const std::string& path, sockaddr_un* addr) {
   return true;
 }
 
-// True if something accepts connections at `path`.
-bool SomeoneListens(const sockaddr_un& addr) {
-  ScopedFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!probe) return false;
-  return connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+// True if a socket is listening at `path`. Read from /proc/net/unix rather
+// than probed with connect(): a probe connection would be accepted by the
+// daemon that owns the socket, which would take it for its frontend.
+bool SomeoneListens(const std::string& path) {
+  FILE* f = fopen("/proc/net/unix", "re");
+  if (f == nullptr) return false;
+  char line[4096];
+  bool found = false;
+  // Columns: Num RefCount Protocol Flags Type St Inode Path
+  while (!found && fgets(line, sizeof(line), f) != nullptr) {
+    unsigned long flags = 0;
+    char sock_path[sizeof(line)];
+    if (sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %4095s", &flags, sock_path) == 2) {
+      constexpr unsigned long kAcceptCon = 0x10000;  // __SO_ACCEPTCON
+      found = (flags & kAcceptCon) && path == sock_path;
+    }
+  }
+  fclose(f);
+  return found;
 }
 
 }  // namespace
@@ -42,7 +57,7 @@ std::optional<Listener> Listener::Bind(const std::string& path,
       *error = "socket path '" + path + "' exists and is not a socket";
       return std::nullopt;
     }
-    if (SomeoneListens(addr)) {
+    if (SomeoneListens(path)) {
       *error = "socket path '" + path + "' is in use by another process";
       return std::nullopt;
     }

@@ -1,6 +1,7 @@
 // hostshared: entry point. Start-up order: parse, check the shared dir,
 // socket, resource limits, (sandbox, capabilities, seccomp: later), serve.
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
