@@ -9,12 +9,14 @@
 
 namespace hostshare::fuse::handlers {
 
+// Logging here is at debug level only: INIT's contents are guest-controlled
+// and a guest can send INIT (or INIT + DESTROY) as often as it likes.
 size_t Init(Call& c) {
   // How much of fuse_init_in is present depends on what it says.
   Result<InitRequest> req = ParseInitIn(c.body);
   if (!req.ok()) return c.reply.Error(EINVAL);
   if (req->major < wire::kKernelMajor) {
-    LOG_WARN("fuse: INIT: unsupported kernel protocol %u.%u", req->major, req->minor);
+    LOG_DEBUG("fuse: INIT: unsupported kernel protocol %u.%u", req->major, req->minor);
     return c.reply.Error(EPROTO);
   }
   if (req->major > wire::kKernelMajor) {
@@ -31,7 +33,7 @@ size_t Init(Call& c) {
   if (c.session.Snapshot().initialized) {
     // A second INIT: the guest rebooted or remounted. Nothing the old
     // session handed out is valid any more.
-    LOG_INFO("fuse: INIT on an initialised session: resetting the filesystem");
+    LOG_DEBUG("fuse: INIT on an initialised session: resetting the filesystem");
     c.session.Set(Negotiated{});
     c.fs.Reset();
   }
@@ -43,7 +45,7 @@ size_t Init(Call& c) {
   const uint64_t flags = NegotiateFlags(req->flags, wants.flags);
   fuse_init_out out = BuildInitOut(*req, minor, flags, c.limits);
   c.session.Set(Negotiated{.initialized = true, .minor = minor, .flags = flags});
-  LOG_INFO("fuse: INIT: protocol 7.%u (kernel 7.%u), flags %#llx", minor, req->minor,
+  LOG_DEBUG("fuse: INIT: protocol 7.%u (kernel 7.%u), flags %#llx", minor, req->minor,
            static_cast<unsigned long long>(flags));
   return c.reply.Ok(&out, wire::InitOutSize(minor));
 }
