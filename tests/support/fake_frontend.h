@@ -316,7 +316,7 @@ class FakeFrontend {
   Status Negotiate() {
     auto f = GetFeatures();
     if (!f.ok()) return Errno{f.error()};
-    if (*f & vu::kFProtocolFeatures) {
+    if (*f & opts_.features & vu::kFProtocolFeatures) {
       auto pf = GetProtocolFeatures();
       if (!pf.ok()) return Errno{pf.error()};
       HS_RETURN_IF_ERROR(SetProtocolFeatures(*pf & opts_.protocol_features));

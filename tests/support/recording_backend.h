@@ -30,9 +30,9 @@ class RecordingBackend : public vhost_user::DeviceBackend {
       return op == o.op && index == o.index && base == o.base;
     }
   };
-  static Event Start(uint32_t i, uint16_t base = 0) { return {Op::kStart, i, base, true}; }
-  static Event Stop(uint32_t i, uint16_t base = 0) { return {Op::kStop, i, base, false}; }
-  static Event Reset() { return {Op::kReset, 0, 0, false}; }
+  static Event Started(uint32_t i, uint16_t base = 0) { return {Op::kStart, i, base, true}; }
+  static Event Stopped(uint32_t i, uint16_t base = 0) { return {Op::kStop, i, base, false}; }
+  static Event WasReset() { return {Op::kReset, 0, 0, false}; }
 
   RecordingBackend(uint32_t max_queues = 2, std::vector<uint8_t> config = {},
                    uint64_t device_features = 0)
