@@ -35,9 +35,8 @@ struct OpenFile {
   const fuse::NodeId node;
   const Kind kind;
   // Directories only: serialises READDIR's seek + getdents on the shared fd
-  // position, and owns the getdents buffer.
+  // position.
   std::mutex dir_mu;
-  std::vector<char> dir_buf;  // guarded by dir_mu
 };
 
 class HandleTable {

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <vector>
 
 #include "fs/passthrough/host_ops.h"
 #include "fs/passthrough/passthrough_fs.h"
@@ -62,18 +63,22 @@ Status PassthroughFs::ReadDir(const fuse::Context&, fuse::NodeId node, fuse::Han
     if (!dir.ok()) return Errno{dir.error()};
   }
 
+  // Size the host read to roughly what the reply can hold; READDIRPLUS
+  // records are much larger than dirents, so read less for them. One
+  // buffer per worker thread: the guest can open many directories, but it
+  // cannot add threads.
+  const size_t want = std::clamp<size_t>(plus ? size / 4 : size, kMinDirBuf, kMaxDirBuf);
+  thread_local std::vector<char> buf;
+  if (buf.size() < want) buf.resize(want);
+
   OpenFile& f = **file;
   std::lock_guard<std::mutex> lock(f.dir_mu);
-  // Size the host read to roughly what the reply can hold; READDIRPLUS
-  // records are much larger than dirents, so read less for them.
-  size_t want = std::clamp<size_t>(plus ? size / 4 : size, kMinDirBuf, kMaxDirBuf);
-  if (f.dir_buf.size() < want) f.dir_buf.resize(want);
   const int fd = f.fd.get();
   if (lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) return LastErrno();
 
   bool emitted = false;
   for (;;) {
-    long n = syscall(SYS_getdents64, fd, f.dir_buf.data(), want);
+    long n = syscall(SYS_getdents64, fd, buf.data(), want);
     if (n < 0) {
       if (emitted) return OkStatus();  // the error recurs on the next call
       return LastErrno();
@@ -85,9 +90,9 @@ Status PassthroughFs::ReadDir(const fuse::Context&, fuse::NodeId node, fuse::Han
       // The kernel wrote these records, but check before trusting lengths.
       if (len - pos < kDirentHeader) return Errno{EIO};
       LinuxDirent64 d;
-      memcpy(&d, f.dir_buf.data() + pos, kDirentHeader);
+      memcpy(&d, buf.data() + pos, kDirentHeader);
       if (d.d_reclen < kDirentHeader || d.d_reclen > len - pos) return Errno{EIO};
-      const char* name_ptr = f.dir_buf.data() + pos + kDirentHeader;
+      const char* name_ptr = buf.data() + pos + kDirentHeader;
       size_t name_len = strnlen(name_ptr, d.d_reclen - kDirentHeader);
       pos += d.d_reclen;
       std::string_view name(name_ptr, name_len);
