@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -72,8 +73,16 @@ void QueueWorker::Run() {
       broken = true;
       continue;
     }
+    // The frontend picked the fd: unless it reads like an eventfd (8 bytes
+    // when poll says readable), polling it again would spin forever (a pipe
+    // at EOF reports POLLHUP, a regular file is always readable).
     eventfd_t v;
-    (void)eventfd_read(kick_fd_, &v);
+    ssize_t n = read(kick_fd_, &v, sizeof(v));
+    if (n != sizeof(v) && !(n < 0 && (errno == EAGAIN || errno == EINTR))) {
+      LOG_ERROR("queue %u: kick fd is not a working eventfd; queue stopped", index_);
+      broken = true;
+      continue;
+    }
     broken = !Drain();
     if (queue_->NeedsInterrupt()) call_->Signal();
   }
