@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+
+#include <time.h>
 
 #include <atomic>
 #include <thread>
@@ -279,6 +283,40 @@ TEST_F(QueueWorkerTest, CallFdSwappedWhileRunning) {
   ASSERT_TRUE(vq_.Chain().Readable("y").Writable(1).Publish());
   Kick();
   EXPECT_TRUE(WaitUsed(2));
+}
+
+// CPU time this process used during `ms` milliseconds of the test sleeping.
+double CpuMsWhileSleeping(int ms) {
+  timespec a, b;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+  usleep(ms * 1000);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+  return (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+}
+
+// The frontend chooses the kick fd. One that is not an eventfd must not
+// make the worker spin: a pipe whose writer is gone polls POLLHUP forever
+// and reads 0 bytes; a regular file is always readable.
+TEST_F(QueueWorkerTest, KickFdAtEofDoesNotSpin) {
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+  close(p[1]);
+  kick_.reset(p[0]);
+  Start();
+  double cpu = CpuMsWhileSleeping(300);
+  EXPECT_LT(cpu, 100.0) << "the worker spins on a dead kick fd";
+  EXPECT_EQ(worker_->Stop(), 0);
+}
+
+TEST_F(QueueWorkerTest, KickFdThatIsARegularFileDoesNotSpin) {
+  kick_.reset(memfd_create("not-an-eventfd", MFD_CLOEXEC));
+  ASSERT_TRUE(kick_.valid());
+  ASSERT_EQ(write(kick_.get(), "0123456789abcdef", 16), 16);
+  lseek(kick_.get(), 0, SEEK_SET);
+  Start();
+  double cpu = CpuMsWhileSleeping(300);
+  EXPECT_LT(cpu, 100.0) << "the worker spins on an always-readable kick fd";
+  EXPECT_EQ(worker_->Stop(), 0);
 }
 
 }  // namespace
