@@ -314,7 +314,15 @@ class Runner:
         secs = time.monotonic() - t0
         self.out("   %-4s %-40s %6.1fs%s" % (status, full, secs,
                                             ("  (" + detail + ")") if status == "SKIP" else ""))
-        if status == "FAIL" or self.verbose:
+        for entry in t.log:
+            if entry.startswith("note: "):
+                self.out("        " + entry)
+        if self.verbose:
+            for entry in t.log:
+                if not entry.startswith("note: "):
+                    for line in entry.splitlines()[:12]:
+                        self.out("        . " + line)
+        if status == "FAIL":
             for line in detail.splitlines():
                 self.out("        | " + line)
             if status == "FAIL":
