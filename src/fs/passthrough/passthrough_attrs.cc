@@ -35,12 +35,21 @@ mode_t PrivBits(mode_t mode) {
 
 }  // namespace
 
+Result<std::shared_ptr<OpenFile>> PassthroughFs::AnyHandle(fuse::Handle handle,
+                                                           fuse::NodeId node) const {
+  auto f = handles_.Get(handle, node, OpenFile::Kind::kFile);
+  if (f.ok()) return f;
+  return handles_.Get(handle, node, OpenFile::Kind::kDir);
+}
+
 Result<fuse::Attr> PassthroughFs::GetAttr(const fuse::Context&, fuse::NodeId node,
                                           const fuse::Handle* handle) {
   auto inode = GetInode(node);
   if (!inode.ok()) return Errno{inode.error()};
   if (handle != nullptr) {
-    auto file = handles_.Get(*handle, node, OpenFile::Kind::kFile);
+    // The kernel sends a handle for regular files only; a directory handle
+    // of the same node is accepted too (it names the same inode).
+    auto file = AnyHandle(*handle, node);
     if (!file.ok()) return Errno{file.error()};
     struct stat st;
     if (fstat((*file)->fd.get(), &st) != 0) return LastErrno();
@@ -59,7 +68,7 @@ Result<fuse::Attr> PassthroughFs::SetAttr(const fuse::Context&, fuse::NodeId nod
   if (valid & kChangingAttrs) HS_RETURN_IF_ERROR(Writable());
   std::shared_ptr<OpenFile> file;
   if (valid & FATTR_FH) {
-    auto f = handles_.Get(in.handle, node, OpenFile::Kind::kFile);
+    auto f = AnyHandle(in.handle, node);
     if (!f.ok()) return Errno{f.error()};
     file = std::move(*f);
   }

@@ -152,6 +152,8 @@ class PassthroughFs : public fuse::Filesystem {
   uint32_t FileOpenFlags() const;
   // Registers an open regular file; on failure forgets `entry`'s lookup.
   Result<fuse::Created> FinishCreate(ScopedFd file, fuse::Entry entry);
+  // A file or directory handle of `node` (GETATTR/SETATTR with a handle).
+  Result<std::shared_ptr<OpenFile>> AnyHandle(fuse::Handle handle, fuse::NodeId node) const;
 
   // passthrough_xattr.cc
   enum class XattrOp { kGet, kSet, kList, kRemove };

@@ -34,6 +34,13 @@ TEST_F(AttrsTest, GetAttrWithAndWithoutHandle) {
   auto root = fs_->GetAttr(ctx_, kRoot, nullptr);
   ASSERT_OK(root);
   EXPECT_TRUE(S_ISDIR(root->st.st_mode));
+  auto od = fs_->OpenDir(ctx_, kRoot, O_RDONLY);
+  ASSERT_OK(od);
+  fuse::Handle dh = od->handle;
+  auto via_dir = fs_->GetAttr(ctx_, kRoot, &dh);
+  ASSERT_OK(via_dir);
+  EXPECT_EQ(via_dir->st.st_ino, root->st.st_ino);
+  EXPECT_ERRNO(fs_->GetAttr(ctx_, f, &dh), EBADF);
 }
 
 TEST_F(AttrsTest, SetModeOwnerSizeTimes) {

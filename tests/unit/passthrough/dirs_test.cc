@@ -2,6 +2,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/fuse.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -154,6 +156,52 @@ TEST_F(DirsTest, SyncFs) {
   EXPECT_OK(fs_->SyncFs(ctx_, kRoot));
   EXPECT_OK(fs_->SyncFs(ctx_, LookupNode(kRoot, "file")));
   EXPECT_ERRNO(fs_->SyncFs(ctx_, 0), ENOENT);
+}
+
+class SubmountTest : public PtTest {
+ protected:
+  void SetUp() override {
+    PtTest::SetUp();
+    mkdir(Host("mnt").c_str(), 0755);
+    mkdir(Host("plain").c_str(), 0755);
+    if (mount("hs_test", Host("mnt").c_str(), "tmpfs", 0, "size=1m") != 0) {
+      GTEST_SKIP() << "cannot mount here: " << strerror(errno);
+    }
+    mounted_ = true;
+  }
+  void TearDown() override {
+    fs_.reset();  // drop our fds on the mount first
+    if (mounted_) umount2(Host("mnt").c_str(), MNT_DETACH);
+  }
+  bool mounted_ = false;
+};
+
+TEST_F(SubmountTest, AnnouncedOnlyWhenAsked) {
+  auto m = fs_->Lookup(ctx_, kRoot, "mnt");
+  ASSERT_OK(m);
+  EXPECT_EQ(m->attr.attr_flags, 0u);
+  PassthroughConfig cfg;
+  cfg.announce_submounts = true;
+  Make(cfg);
+  EXPECT_TRUE(wants_.flags & FUSE_SUBMOUNTS);
+  m = fs_->Lookup(ctx_, kRoot, "mnt");
+  ASSERT_OK(m);
+  EXPECT_EQ(m->attr.attr_flags, uint32_t{FUSE_ATTR_SUBMOUNT});
+  auto p = fs_->Lookup(ctx_, kRoot, "plain");
+  ASSERT_OK(p);
+  EXPECT_EQ(p->attr.attr_flags, 0u);
+  // Inside the submount, nothing is a submount again.
+  ASSERT_OK(fs_->Mkdir(ctx_, m->node, "inner", 0755, 0));
+  auto in = fs_->Lookup(ctx_, m->node, "inner");
+  ASSERT_OK(in);
+  EXPECT_EQ(in->attr.attr_flags, 0u);
+  // READDIRPLUS reports it too.
+  auto od = fs_->OpenDir(ctx_, kRoot, O_RDONLY);
+  ASSERT_OK(od);
+  VecSink sink(/*plus=*/true);
+  ASSERT_OK(fs_->ReadDir(ctx_, kRoot, od->handle, 0, 65536, sink));
+  ASSERT_NE(sink.Find("mnt"), nullptr);
+  EXPECT_EQ(sink.Find("mnt")->entry.attr.attr_flags, uint32_t{FUSE_ATTR_SUBMOUNT});
 }
 
 }  // namespace
