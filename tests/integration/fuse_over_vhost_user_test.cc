@@ -281,7 +281,8 @@ TEST_F(FuseOverVhostUserTest, PayloadsStraddlingMemoryRegions) {
   ASSERT_EQ(rreply->error, 0);
   ASSERT_EQ(rreply->body.size(), 6000u);
   EXPECT_EQ(0, memcmp(rreply->body.data(), data.data(), 6000));
-  EXPECT_EQ(fmem_.ReadBytes(out_gpa, 6000), std::vector<uint8_t>(data.begin(), data.begin() + 6000));
+  EXPECT_EQ(fmem_.ReadBytes(out_gpa, 6000),
+            std::vector<uint8_t>(data.begin(), data.begin() + 6000));
 }
 
 TEST_F(FuseOverVhostUserTest, GuestRebootInvalidatesNodeIds) {

@@ -255,7 +255,9 @@ class FakeFrontend {
     return SendMessage(vu::kRemMemReg, &m, sizeof(m), fds);
   }
 
-  Status SetVringNum(uint32_t index, uint32_t num) { return SendState(vu::kSetVringNum, index, num); }
+  Status SetVringNum(uint32_t index, uint32_t num) {
+    return SendState(vu::kSetVringNum, index, num);
+  }
   Status SetVringBase(uint32_t index, uint32_t base) {
     return SendState(vu::kSetVringBase, index, base);
   }

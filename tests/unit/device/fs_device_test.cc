@@ -170,7 +170,9 @@ TEST_F(FsDeviceSessionTest, ConfigSpaceOverVhostUser) {
 
 TEST_F(FsDeviceSessionTest, DisconnectWithRequestsPending) {
   ASSERT_TRUE(fe_->Handshake().ok());
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(fe_->queue(1).Chain().Readable("x").Writable(4).Publish());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(fe_->queue(1).Chain().Readable("x").Writable(4).Publish());
+  }
   ASSERT_TRUE(fe_->Kick(1).ok());
   EXPECT_TRUE(Finish().ok());
 }
