@@ -43,6 +43,20 @@ Timeouts TimeoutsFor(const PassthroughConfig& config) {
   return t;
 }
 
+const char* CacheModeName(CacheMode mode) {
+  switch (mode) {
+    case CacheMode::kNever:
+      return "never";
+    case CacheMode::kAuto:
+      return "auto";
+    case CacheMode::kAlways:
+      return "always";
+    case CacheMode::kMetadata:
+      return "metadata";
+  }
+  return "?";
+}
+
 uint64_t WantedInitFlags(const PassthroughConfig& config, uint64_t kernel_flags) {
   // Deliberately not asked for:
   //  - FUSE_EXPORT_SUPPORT: it makes the kernel look up "." and "..", which

@@ -32,6 +32,9 @@ struct Timeouts {
 
 Timeouts TimeoutsFor(const PassthroughConfig& config);
 
+// "never", "auto", "always", "metadata".
+const char* CacheModeName(CacheMode mode);
+
 // The FUSE_* INIT bits to ask for, given what the kernel offered.
 uint64_t WantedInitFlags(const PassthroughConfig& config, uint64_t kernel_flags);
 

@@ -33,8 +33,8 @@ Result<std::unique_ptr<PassthroughFs>> PassthroughFs::Create(const PassthroughCo
   std::unique_ptr<PassthroughFs> fs(new PassthroughFs(config, std::move(proc_fd)));
   HS_RETURN_IF_ERROR(fs->inodes_.SetRoot(std::move(root_fd), key, S_IFDIR));
   CredSwitchingEnabled();  // decide (and log) once, up front
-  LOG_INFO("passthrough: sharing %s (cache=%d readonly=%d xattr=%d writeback=%d)",
-           config.root.c_str(), static_cast<int>(config.cache), config.readonly, config.xattr,
+  LOG_INFO("passthrough: sharing %s (cache=%s readonly=%d xattr=%d writeback=%d)",
+           config.root.c_str(), CacheModeName(config.cache), config.readonly, config.xattr,
            config.writeback);
   return fs;
 }
