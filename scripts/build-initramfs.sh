@@ -47,7 +47,7 @@ busybox=$(command -v busybox || true)
 file "$busybox" 2>/dev/null | grep -q 'dynamically' && {
     echo "build-initramfs: $busybox is not static (install busybox-static)" >&2; exit 1; }
 
-wanted="virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci fuse virtiofs"
+wanted="virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci fuse virtiofs virtio_console"
 
 # Resolve the load order from modules.dep: each module after its dependencies.
 declare -A dep_of=() path_of=() seen=()
@@ -87,8 +87,9 @@ init_src=$here/guest-init.sh
 # Cache key over every input.
 key=$( {
     echo "v1 $kver"
-    sha256sum "$0" "$init_src" "$guest_tool_src" "$busybox" "$kernel"
-    for m in "${order[@]}"; do sha256sum "$moddir/$m"; done
+    for f in "$0" "$init_src" "$guest_tool_src" "$busybox" "$kernel" "${order[@]/#/$moddir/}"; do
+        sha256sum <"$f"
+    done
     gcc --version | head -1
 } | sha256sum | cut -d' ' -f1)
 

@@ -5,6 +5,7 @@
 # - console (kernel + this script's messages): ttyS0
 # - control channel: ttyS1, driven by the host (scripts/hsvm.py); see the
 #   agent loop below for the protocol.
+# - diagnostics channel: virtio serial port "hs.diag" (same protocol).
 # - kernel command line "hostshare.probe" = accelerator probe: print a marker
 #   and power off at once (no modules loaded).
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -38,22 +39,32 @@ echo "hostshare-init: modules loaded at $(cut -d' ' -f1 /proc/uptime)s: $(lsmod 
 #   <base64 of the script's stdout+stderr>
 #   @@HS-END <id> <exit status>
 agent() {
-    stty raw -echo 2>/dev/null
+    [ -t 0 ] && stty raw -echo 2>/dev/null
     echo "@@HS-READY $(uname -r) $(cut -d' ' -f1 /proc/uptime)"
     while IFS= read -r line; do
         set -- $line
         [ "$1" = "@@HS-RUN" ] || continue
         id=$2
         tmo=$3
-        echo "$4" | base64 -d >/tmp/hs-cmd.sh
+        echo "$4" | base64 -d >"/tmp/hs-cmd.$id"
         cd /
-        timeout -s KILL "$tmo" sh /tmp/hs-cmd.sh </dev/null >/tmp/hs-out 2>&1
+        timeout -s KILL "$tmo" sh "/tmp/hs-cmd.$id" </dev/null >"/tmp/hs-out.$id" 2>&1
         rc=$?
         echo "@@HS-BEGIN $id"
-        base64 </tmp/hs-out
+        base64 <"/tmp/hs-out.$id"
         echo "@@HS-END $id $rc"
+        rm -f "/tmp/hs-cmd.$id" "/tmp/hs-out.$id"
     done
 }
+
+# Diagnostics agent on the virtio serial port named hs.diag (if present): the
+# host uses it to look at the guest while the main agent is stuck.
+for d in /sys/class/virtio-ports/*; do
+    [ "$(cat "$d/name" 2>/dev/null)" = hs.diag ] || continue
+    dev=/dev/${d##*/}
+    # a virtio port can be open only once: one read-write open for all three
+    (while :; do agent 0<>"$dev" 1>&0 2>&0; sleep 1; done) &
+done
 
 if [ -c /dev/ttyS1 ]; then
     while :; do

@@ -23,6 +23,7 @@ CLI:
 """
 
 import argparse
+import atexit
 import base64
 import os
 import shutil
@@ -42,6 +43,41 @@ QEMU = "qemu-system-x86_64"
 
 def log(msg):
     print("hsvm: " + msg, file=sys.stderr, flush=True)
+
+
+# Every QEMU / daemon process started here, so that an exiting (or killed)
+# harness never leaves one behind.
+_CHILDREN = []
+
+
+def _reap_children():
+    for proc in _CHILDREN:
+        if proc.poll() is None:
+            try:
+                proc.send_signal(signal.SIGCONT)
+                proc.terminate()
+                proc.wait(timeout=5)
+            except Exception:
+                try:
+                    proc.kill()
+                except Exception:
+                    pass
+
+
+def _on_signal(signum, frame):
+    _reap_children()
+    sys.exit(128 + signum)
+
+
+atexit.register(_reap_children)
+for _sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+    signal.signal(_sig, _on_signal)
+
+
+def spawn(cmd, **kw):
+    proc = subprocess.Popen(cmd, **kw)
+    _CHILDREN.append(proc)
+    return proc
 
 
 class VMError(Exception):
@@ -80,8 +116,8 @@ def probe_accel(accel, kernel, initrd, timeout):
     if accel == "kvm":
         cmd[1:1] = ["-cpu", "host"]
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc = spawn(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                 stderr=subprocess.STDOUT)
     os.set_blocking(proc.stdout.fileno(), False)
     buf = b""
     ok = False
@@ -179,7 +215,7 @@ class Daemon:
         self.logf = open(self.log_path, "ab")
         self.logf.write(("### %s\n" % " ".join(self.cmd)).encode())
         self.logf.flush()
-        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=self.logf,
+        self.proc = spawn(self.cmd, stdin=subprocess.DEVNULL, stdout=self.logf,
                                      stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -242,8 +278,105 @@ class Result:
         return "Result(rc=%r, out=%r)" % (self.rc, self.out[:500])
 
 
+class Channel:
+    """One agent connection (a guest serial port on a unix socket)."""
+
+    def __init__(self, name, guest):
+        self.name = name
+        self.guest = guest
+        self.conn = None
+        self.buf = b""
+        self.lines = []
+        self.collect = None
+        self.next_id = 1
+
+    def _fill(self, timeout):
+        import select
+        r, _, _ = select.select([self.conn], [], [], timeout)
+        if not r:
+            return False
+        try:
+            data = self.conn.recv(65536)
+        except BlockingIOError:
+            return False
+        if not data:
+            raise VMError("%s channel closed (QEMU exited? status %s)"
+                          % (self.name, self.guest.proc.poll()))
+        self.buf += data
+        *complete, self.buf = self.buf.split(b"\n")
+        self.lines.extend(l.decode("utf-8", "replace").rstrip("\r") for l in complete)
+        return True
+
+    def wait_line(self, pred, timeout, what):
+        deadline = time.monotonic() + timeout
+        while True:
+            while self.lines:
+                line = self.lines.pop(0)
+                if pred(line):
+                    return line
+                if self.collect is not None:
+                    self.collect.append(line)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise CommandTimeout("timeout after %.0fs waiting for %s" % (timeout, what))
+            proc = self.guest.proc
+            if proc.poll() is not None and not self._fill(0):
+                raise VMError("QEMU exited (status %s) while waiting for %s; qemu log:\n%s\n"
+                              "console tail:\n%s" % (proc.returncode, what,
+                                                     tail_file(self.guest.qemu_log, 10),
+                                                     tail_file(self.guest.console_path, 15)))
+            self._fill(min(left, 0.5))
+
+    def send(self, script, timeout):
+        cid = "%s%d-%d" % (self.name[0], self.next_id, os.getpid())
+        self.next_id += 1
+        b64 = base64.b64encode(script.encode()).decode()
+        msg = ("@@HS-RUN %s %d %s\n" % (cid, int(timeout), b64)).encode()
+        self.conn.setblocking(True)
+        try:
+            self.conn.sendall(msg)
+        finally:
+            self.conn.setblocking(False)
+        return cid
+
+    def run(self, script, timeout=60):
+        t0 = time.monotonic()
+        cid = self.send(script, timeout)
+        self.wait_line(lambda l: l == "@@HS-BEGIN " + cid, timeout + 10,
+                       "command %r" % script[:80])
+        body = []
+        self.collect = body
+        try:
+            end = self.wait_line(lambda l: l.startswith("@@HS-END " + cid + " "), 60,
+                                 "output of %r" % script[:80])
+        finally:
+            self.collect = None
+        rc = int(end.split()[2])
+        out = base64.b64decode("".join(body)).decode("utf-8", "replace")
+        return Result(rc, out, time.monotonic() - t0)
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+# Guest-side diagnostics, run on the diag channel when a command hangs.
+GUEST_DIAG = r"""
+echo "uptime: $(cat /proc/uptime)"
+for p in /proc/[0-9]*; do
+    st=$(sed -n 's/^State:[[:space:]]*//p' $p/status 2>/dev/null)
+    case "$st" in D*|T*) ;; *) continue ;; esac
+    echo "--- pid ${p#/proc/} ($(cat $p/comm)) state $st: $(tr '\0' ' ' < $p/cmdline)"
+    cat $p/stack 2>/dev/null | head -20
+done
+"""
+
+
 class Guest:
-    """One QEMU process; ttyS0 = console (file), ttyS1 = agent channel."""
+    """One QEMU process; ttyS0 = console (file), ttyS1 = agent channel, a
+    virtio serial port "hs.diag" = a second agent used for diagnostics while
+    the first one is busy."""
 
     def __init__(self, kernel, initrd, accel, vhost_sock, tag, workdir, smp=None,
                  mem="512M", append_extra=""):
@@ -256,18 +389,17 @@ class Guest:
         self.smp = smp or int(os.environ.get("HOSTSHARE_SMP", "2"))
         self.mem = mem
         self.append_extra = append_extra
-        self.ctl_path = os.path.join(workdir, "ctl.sock")
         self.console_path = os.path.join(workdir, "console.log")
         self.qemu_log = os.path.join(workdir, "qemu.log")
         self.proc = None
-        self.conn = None
-        self.buf = b""
-        self.lines = []
-        self.next_id = 1
+        self.ctl = Channel("ctl", self)
+        self.diag = Channel("diag", self)
         self.boot_secs = None
         self.boots = 0
         self.kernel_release = None
-        self.collect = None
+
+    def sock_path(self, ch):
+        return os.path.join(self.workdir, ch.name + ".sock")
 
     def command_line(self):
         cmdline = "console=ttyS0 quiet loglevel=4 " + self.append_extra
@@ -279,8 +411,11 @@ class Guest:
                "-device", "vhost-user-fs-pci,chardev=vfs,tag=" + self.tag,
                "-nodefaults", "-no-user-config", "-nographic",
                "-chardev", "file,id=con,path=" + self.console_path,
-               "-chardev", "socket,id=ctl,path=" + self.ctl_path,
+               "-chardev", "socket,id=ctl,path=" + self.sock_path(self.ctl),
                "-serial", "chardev:con", "-serial", "chardev:ctl",
+               "-device", "virtio-serial-pci,id=vser0",
+               "-chardev", "socket,id=diag,path=" + self.sock_path(self.diag),
+               "-device", "virtserialport,bus=vser0.0,chardev=diag,name=hs.diag",
                "-kernel", self.kernel, "-initrd", self.initrd, "-append", cmdline.strip()]
         if self.accel == "kvm":
             cmd[1:1] = ["-cpu", "host"]
@@ -289,123 +424,81 @@ class Guest:
     def start(self, boot_timeout=None):
         if boot_timeout is None:
             boot_timeout = float(os.environ.get("HOSTSHARE_BOOT_TIMEOUT", "90"))
-        if os.path.lexists(self.ctl_path):
-            os.unlink(self.ctl_path)
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(self.ctl_path)
-        listener.listen(1)
-        listener.settimeout(20)
+        listeners = []
+        for ch in (self.ctl, self.diag):
+            path = self.sock_path(ch)
+            if os.path.lexists(path):
+                os.unlink(path)
+            ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            ls.bind(path)
+            ls.listen(1)
+            ls.settimeout(20)
+            listeners.append((ch, ls))
         cmd = self.command_line()
         with open(self.qemu_log, "ab") as f:
             f.write(("### %s\n" % " ".join(cmd)).encode())
         self.qlog = open(self.qemu_log, "ab")
         self.t_start = time.monotonic()
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.qlog,
+        self.proc = spawn(cmd, stdin=subprocess.DEVNULL, stdout=self.qlog,
                                      stderr=subprocess.STDOUT)
         try:
-            self.conn, _ = listener.accept()
+            for ch, ls in listeners:
+                ch.conn, _ = ls.accept()
+                ch.conn.setblocking(False)
         except socket.timeout:
             self.kill()
-            raise VMError("QEMU did not connect its control chardev; qemu log:\n%s"
+            raise VMError("QEMU did not connect its agent chardevs; qemu log:\n%s"
                           % tail_file(self.qemu_log))
         finally:
-            listener.close()
-        self.conn.setblocking(False)
+            for _, ls in listeners:
+                ls.close()
         self.wait_ready(boot_timeout)
         return self
 
     def wait_ready(self, timeout):
-        """Waits for the agent's READY line (after boot or reboot)."""
-        t0 = self.t_start
-        line = self._wait_line(lambda l: l.startswith("@@HS-READY"), timeout,
-                               "guest boot (agent READY)")
-        self.boot_secs = time.monotonic() - t0
+        """Waits for the agents' READY lines (after boot or reboot)."""
+        try:
+            line = self.ctl.wait_line(lambda l: l.startswith("@@HS-READY"), timeout,
+                                      "guest boot (agent READY)")
+        except CommandTimeout as e:
+            raise CommandTimeout("%s; console tail:\n%s" % (e, tail_file(self.console_path, 15)))
+        self.boot_secs = time.monotonic() - self.t_start
         self.boots += 1
         parts = line.split()
         self.kernel_release = parts[1] if len(parts) > 1 else None
         self.guest_uptime = float(parts[2]) if len(parts) > 2 else None
+        try:
+            self.diag.wait_line(lambda l: l.startswith("@@HS-READY"), 10, "diag agent READY")
+            self.diag_ok = True
+        except CommandTimeout:
+            self.diag_ok = False
         return self.boot_secs
-
-    def _fill(self, timeout):
-        import select
-        r, _, _ = select.select([self.conn], [], [], timeout)
-        if not r:
-            return False
-        try:
-            data = self.conn.recv(65536)
-        except BlockingIOError:
-            return False
-        if not data:
-            raise VMError("control channel closed (QEMU exited? status %s)"
-                          % (self.proc.poll(),))
-        self.buf += data
-        *complete, self.buf = self.buf.split(b"\n")
-        self.lines.extend(l.decode("utf-8", "replace").rstrip("\r") for l in complete)
-        return True
-
-    def _wait_line(self, pred, timeout, what):
-        deadline = time.monotonic() + timeout
-        while True:
-            while self.lines:
-                line = self.lines.pop(0)
-                if pred(line):
-                    return line
-                self._on_other_line(line)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise CommandTimeout("timeout after %.0fs waiting for %s; console tail:\n%s"
-                                     % (timeout, what, tail_file(self.console_path, 15)))
-            if self.proc.poll() is not None and not self._fill(0):
-                raise VMError("QEMU exited (status %s) while waiting for %s; qemu log:\n%s\n"
-                              "console tail:\n%s" % (self.proc.returncode, what,
-                                                     tail_file(self.qemu_log, 10),
-                                                     tail_file(self.console_path, 15)))
-            self._fill(min(left, 0.5))
-
-    def _on_other_line(self, line):
-        if self.collect is not None:
-            self.collect.append(line)
-
-    def send(self, script, timeout):
-        cid = "c%d-%d" % (self.next_id, os.getpid())
-        self.next_id += 1
-        b64 = base64.b64encode(script.encode()).decode()
-        msg = ("@@HS-RUN %s %d %s\n" % (cid, int(timeout), b64)).encode()
-        self.conn.setblocking(True)
-        try:
-            self.conn.sendall(msg)
-        finally:
-            self.conn.setblocking(False)
-        return cid
 
     def run(self, script, timeout=60):
         """Runs a sh script in the guest; returns Result(rc, output, secs)."""
-        t0 = time.monotonic()
-        cid = self.send(script, timeout)
-        self._wait_line(lambda l: l == "@@HS-BEGIN " + cid, timeout + 15,
-                        "command %r" % script[:80])
-        body = []
-        self.collect = body
+        return self.ctl.run(script, timeout)
+
+    def diagnose(self, timeout=20):
+        """Guest-side state (blocked tasks with their kernel stacks) from the diag agent; works while the main agent hangs."""
+        if not getattr(self, "diag_ok", False) or not self.alive():
+            return "(no diag channel)"
         try:
-            end = self._wait_line(lambda l: l.startswith("@@HS-END " + cid + " "), 60,
-                                  "output of %r" % script[:80])
-        finally:
-            self.collect = None
-        rc = int(end.split()[2])
-        out = base64.b64decode("".join(body)).decode("utf-8", "replace")
-        return Result(rc, out, time.monotonic() - t0)
+            return self.diag.run(GUEST_DIAG, timeout).out
+        except VMError as e:
+            self.diag_ok = False
+            return "(diag failed: %s)" % str(e).splitlines()[0]
 
     def reboot(self, timeout=None):
-        """`reboot -f` in the guest; QEMU resets and the agent comes back."""
+        """`reboot -f` in the guest; QEMU resets and the agents come back."""
         if timeout is None:
             timeout = float(os.environ.get("HOSTSHARE_BOOT_TIMEOUT", "90"))
-        self.send("sync; reboot -f", 30)
+        self.ctl.send("sync; reboot -f", 30)
         self.t_start = time.monotonic()
         return self.wait_ready(timeout)
 
     def poweroff(self, timeout=60):
         """`poweroff -f` in the guest; returns QEMU's exit status."""
-        self.send("sync; poweroff -f", 30)
+        self.ctl.send("sync; poweroff -f", 30)
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -414,9 +507,8 @@ class Guest:
             self.close()
 
     def close(self):
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        self.ctl.close()
+        self.diag.close()
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -430,6 +522,47 @@ class Guest:
                 self.proc.kill()
                 self.proc.wait()
         self.close()
+
+
+def host_process_diag(pid):
+    """Threads of a host process (and of its children: the reference daemon
+    forks into its sandbox) with their state, wchan and kernel stack."""
+    out = [_one_process_diag(pid)]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    ppid = int(f.read().rsplit(")", 1)[-1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == pid:
+                out.append("child process %s:" % entry)
+                out.append(_one_process_diag(int(entry)))
+    return "\n".join(out)
+
+
+def _one_process_diag(pid):
+    out = []
+    try:
+        tids = sorted(os.listdir("/proc/%d/task" % pid), key=int)
+    except OSError:
+        return "(process %d gone)" % pid
+    for tid in tids:
+        base = "/proc/%d/task/%s/" % (pid, tid)
+        def rd(name):
+            try:
+                with open(base + name) as f:
+                    return f.read().strip()
+            except OSError:
+                return "?"
+        stat_fields = rd("stat").rsplit(")", 1)[-1].split()
+        state = stat_fields[0] if stat_fields else "?"
+        out.append("tid %s (%s) state %s wchan %s syscall %s"
+                   % (tid, rd("comm"), state, rd("wchan"), rd("syscall").split(" ")[0]))
+        stack = rd("stack")
+        if stack and stack != "?" and state in ("D", "S"):
+            out.extend("    " + l for l in stack.splitlines()[:8])
+    return "\n".join(out)
 
 
 # --------------------------------------------------------------------------

@@ -54,7 +54,7 @@ class Case:
         self.doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
 
 
-def case(configs=None, timeout=120, last=False):
+def case(configs=None, timeout=60, last=False):
     """Registers a test; configs = list of config names (None = all)."""
     def deco(fn):
         CASES.append(Case(fn, configs, timeout, last))
@@ -117,6 +117,17 @@ class Session:
         if self.daemon is not None:
             self.daemon.kill()
 
+    def diagnostics(self):
+        """What the guest and the daemon are doing (after a command hung)."""
+        parts = ["guest diagnostics (blocked tasks):"]
+        parts += ["  " + l for l in self.guest.diagnose().splitlines()]
+        if self.daemon is not None and self.daemon.alive():
+            parts.append("daemon threads (pid %d):" % self.daemon.proc.pid)
+            parts += ["  " + l for l in hsvm.host_process_diag(self.daemon.proc.pid).splitlines()]
+        parts.append("console tail:")
+        parts += ["  " + l for l in hsvm.tail_file(self.guest.console_path, 10).splitlines()]
+        return "\n".join(parts)
+
     def daemon_log_tail(self, lines=25):
         return self.daemon.log_tail(lines) if self.daemon else "(no daemon)"
 
@@ -151,6 +162,9 @@ class TestContext:
         timeout = timeout or self.case.timeout
         try:
             res = self.s.guest.run(script, timeout=timeout)
+        except hsvm.CommandTimeout as e:
+            self.s.broken = str(e).splitlines()[0]
+            raise hsvm.CommandTimeout("%s\n%s" % (e, self.s.diagnostics()))
         except hsvm.VMError as e:
             self.s.broken = str(e).splitlines()[0]
             raise
@@ -307,6 +321,9 @@ class Runner:
             status, detail = "FAIL", str(e)
         except hsvm.CommandTimeout as e:
             status, detail = "FAIL", "timeout: %s" % e
+            # keep the full diagnostics in the run directory too
+            with open(os.path.join(session.rundir, "hang-%s.txt" % c.name), "w") as f:
+                f.write(detail + "\n")
         except hsvm.VMError as e:
             status, detail = "FAIL", "VM error: %s" % e
         except Exception as e:  # a bug in the test or an unexpected host error
