@@ -3,9 +3,12 @@
 # Built into the initramfs by scripts/build-initramfs.sh.
 #
 # - console (kernel + this script's messages): ttyS0
-# - control channel: ttyS1, driven by the host (scripts/hsvm.py); see the
-#   agent loop below for the protocol.
-# - diagnostics channel: virtio serial port "hs.diag" (same protocol).
+# - control channel: virtio serial port "hs.ctl", driven by the host
+#   (scripts/hsvm.py); see the agent loop below for the protocol.  (Not an
+#   emulated 16550: under TCG its transmit side was seen to stall, leaving a
+#   reply stuck in the guest's tty buffer.)
+# - diagnostics channel: virtio serial port "hs.diag" (same protocol), for
+#   looking at the guest while the control agent is busy or stuck.
 # - kernel command line "hostshare.probe" = accelerator probe: print a marker
 #   and power off at once (no modules loaded).
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -31,7 +34,7 @@ done </etc/hostshare/modules.order
 
 echo "hostshare-init: modules loaded at $(cut -d' ' -f1 /proc/uptime)s: $(lsmod | awk 'NR>1 {print $1}' | tr '\n' ' ')"
 
-# Agent on ttyS1. Protocol (one line each, host -> guest):
+# Agent. Protocol (one line each, host -> guest):
 #   @@HS-RUN <id> <timeout-s> <base64 of a sh script>
 # Guest -> host:
 #   @@HS-READY <kernel release> <uptime>        (once per boot)
@@ -39,7 +42,6 @@ echo "hostshare-init: modules loaded at $(cut -d' ' -f1 /proc/uptime)s: $(lsmod 
 #   <base64 of the script's stdout+stderr>
 #   @@HS-END <id> <exit status>
 agent() {
-    [ -t 0 ] && stty raw -echo 2>/dev/null
     echo "@@HS-READY $(uname -r) $(cut -d' ' -f1 /proc/uptime)"
     while IFS= read -r line; do
         set -- $line
@@ -57,22 +59,25 @@ agent() {
     done
 }
 
-# Diagnostics agent on the virtio serial port named hs.diag (if present): the
-# host uses it to look at the guest while the main agent is stuck.
-for d in /sys/class/virtio-ports/*; do
-    [ "$(cat "$d/name" 2>/dev/null)" = hs.diag ] || continue
-    dev=/dev/${d##*/}
-    # a virtio port can be open only once: one read-write open for all three
-    (while :; do agent 0<>"$dev" 1>&0 2>&0; sleep 1; done) &
-done
+port_dev() {
+    local d
+    for d in /sys/class/virtio-ports/*; do
+        [ "$(cat "$d/name" 2>/dev/null)" = "$1" ] && echo "/dev/${d##*/}" && return 0
+    done
+    return 1
+}
 
-if [ -c /dev/ttyS1 ]; then
+# A virtio port can be open only once: one read-write open serves all three
+# standard fds.
+if dev=$(port_dev hs.diag); then
+    (while :; do agent 0<>"$dev" 1>&0 2>&0; sleep 1; done) &
+fi
+if dev=$(port_dev hs.ctl); then
     while :; do
-        agent </dev/ttyS1 >/dev/ttyS1 2>&1
+        agent 0<>"$dev" 1>&0 2>&0
         echo "hostshare-init: agent exited, restarting"
         sleep 1
     done
-else
-    echo "hostshare-init: no /dev/ttyS1; starting a console shell"
-    exec setsid cttyhack sh
 fi
+echo "hostshare-init: no virtio port hs.ctl; starting a console shell"
+exec setsid cttyhack sh

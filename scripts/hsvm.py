@@ -8,7 +8,7 @@ Used by scripts/demo.sh and by the e2e suite (tests/e2e/run.py).
     HOSTSHARE_ACCEL=tcg|kvm|auto overrides.
   * Daemon: starts hostshared or the reference virtiofsd on a socket.
   * Guest: boots the kernel + initramfs with a vhost-user-fs-pci device and
-    drives the guest agent (scripts/guest-init.sh) over ttyS1: each command
+    drives the guest agent (scripts/guest-init.sh) over a virtio serial port: each command
     is sent base64-encoded with an id; the guest answers with its output
     (base64) and exit status between unique markers.
 
@@ -366,17 +366,20 @@ GUEST_DIAG = r"""
 echo "uptime: $(cat /proc/uptime)"
 for p in /proc/[0-9]*; do
     st=$(sed -n 's/^State:[[:space:]]*//p' $p/status 2>/dev/null)
-    case "$st" in D*|T*) ;; *) continue ;; esac
-    echo "--- pid ${p#/proc/} ($(cat $p/comm)) state $st: $(tr '\0' ' ' < $p/cmdline)"
-    cat $p/stack 2>/dev/null | head -20
+    cmd=$(tr '\0' ' ' < $p/cmdline 2>/dev/null)
+    [ -n "$cmd" ] || continue          # kernel thread
+    case "$cmd" in *hs-cmd.d*|*"base64 -d"*) continue ;; esac   # this script
+    echo "--- pid ${p#/proc/} ($(cat $p/comm)) state $st wchan $(cat $p/wchan): $cmd"
+    case "$st" in D*|T*) cat $p/stack 2>/dev/null | head -20 ;; esac
 done
+echo "--- interrupts:"; grep -E 'virtio' /proc/interrupts
 """
 
 
 class Guest:
-    """One QEMU process; ttyS0 = console (file), ttyS1 = agent channel, a
-    virtio serial port "hs.diag" = a second agent used for diagnostics while
-    the first one is busy."""
+    """One QEMU process; ttyS0 = console (file); virtio serial port "hs.ctl" =
+    the agent channel; port "hs.diag" = a second agent used for diagnostics
+    while the first one is busy."""
 
     def __init__(self, kernel, initrd, accel, vhost_sock, tag, workdir, smp=None,
                  mem="512M", append_extra=""):
@@ -412,8 +415,9 @@ class Guest:
                "-nodefaults", "-no-user-config", "-nographic",
                "-chardev", "file,id=con,path=" + self.console_path,
                "-chardev", "socket,id=ctl,path=" + self.sock_path(self.ctl),
-               "-serial", "chardev:con", "-serial", "chardev:ctl",
+               "-serial", "chardev:con",
                "-device", "virtio-serial-pci,id=vser0",
+               "-device", "virtserialport,bus=vser0.0,chardev=ctl,name=hs.ctl",
                "-chardev", "socket,id=diag,path=" + self.sock_path(self.diag),
                "-device", "virtserialport,bus=vser0.0,chardev=diag,name=hs.diag",
                "-kernel", self.kernel, "-initrd", self.initrd, "-append", cmdline.strip()]

@@ -136,11 +136,11 @@ class Session:
 # Per-test context
 
 class TestContext:
-    def __init__(self, session, case):
+    def __init__(self, session, case, rep=0):
         self.s = session
         self.case = case
         self.config = session.config
-        self.name = case.name
+        self.name = case.name + ("-r%d" % rep if rep else "")
         self.dir_host = os.path.join(session.shared, case.name)
         self.dir_guest = MNT + "/" + case.name
         self.log = []
@@ -225,7 +225,8 @@ def q(s):
 # Runner
 
 class Runner:
-    def __init__(self, daemon_kind, filters, rundir, configs=None, verbose=False):
+    def __init__(self, daemon_kind, filters, rundir, configs=None, verbose=False, repeat=1):
+        self.repeat = repeat
         self.daemon_kind = daemon_kind
         self.filters = filters
         self.rundir = rundir
@@ -289,13 +290,19 @@ class Runner:
             return
         try:
             for c in cases:
-                self.run_case(session, config, c)
+                if c.last:
+                    continue
+                for rep in range(self.repeat):
+                    self.run_case(session, config, c, rep)
+            for c in cases:
+                if c.last:
+                    self.run_case(session, config, c)
         finally:
             session.stop()
         self.out("   config %s done in %.0fs" % (config.name, time.monotonic() - t0))
 
-    def run_case(self, session, config, c):
-        full = "%s.%s" % (config.name, c.name)
+    def run_case(self, session, config, c, rep=0):
+        full = "%s.%s" % (config.name, c.name) + ("#%d" % rep if rep else "")
         # Recover from an earlier wedge (timeout / QEMU death): fresh session.
         if session.broken or not session.guest.alive() or not session.daemon.alive():
             why = session.broken or ("QEMU exited" if not session.guest.alive()
@@ -306,9 +313,9 @@ class Runner:
                 session.start()
             except hsvm.VMError as e:
                 self.record(config, c, "FAIL", "session restart failed: %s"
-                            % str(e).splitlines()[0])
+                            % str(e).splitlines()[0], full)
                 return
-        t = TestContext(session, c)
+        t = TestContext(session, c, rep)
         os.makedirs(t.dir_host, exist_ok=True)
         t0 = time.monotonic()
         status, detail = "PASS", ""
@@ -322,7 +329,7 @@ class Runner:
         except hsvm.CommandTimeout as e:
             status, detail = "FAIL", "timeout: %s" % e
             # keep the full diagnostics in the run directory too
-            with open(os.path.join(session.rundir, "hang-%s.txt" % c.name), "w") as f:
+            with open(os.path.join(session.rundir, "hang-%s.txt" % t.name), "w") as f:
                 f.write(detail + "\n")
         except hsvm.VMError as e:
             status, detail = "FAIL", "VM error: %s" % e
@@ -350,16 +357,14 @@ class Runner:
                 self.out("        | daemon log tail (%s):" % session.daemon.log_path)
                 for line in session.daemon_log_tail(15).splitlines():
                     self.out("        |   " + line)
-        self.record(config, c, status, detail.splitlines()[0] if detail else "")
+        self.record(config, c, status, detail.splitlines()[0] if detail else "", full)
 
-    def record(self, config, c, status, detail):
-        full = "%s.%s" % (config.name, c.name)
+    def record(self, config, c, status, detail, full=None):
+        full = full or "%s.%s" % (config.name, c.name)
         if status == "PASS":
             self.passed += 1
         elif status == "SKIP":
             self.skipped += 1
         else:
             self.failed += 1
-            if detail and not any(r[0] == full for r in self.results):
-                pass
         self.results.append((full, status, detail))

@@ -33,6 +33,7 @@ def main():
     ap.add_argument("--config", action="append", default=[],
                     choices=[c.name for c in harness.CONFIGS])
     ap.add_argument("--list", action="store_true", help="list the selected tests and exit")
+    ap.add_argument("--repeat", type=int, default=1, help="run each selected test N times")
     ap.add_argument("-v", "--verbose", action="store_true", help="print guest command logs")
     args = ap.parse_args()
 
@@ -40,7 +41,7 @@ def main():
                           os.path.join(harness.hsvm.ROOT, "build", "e2e", "runs"))
     rundir = os.path.join(base, "%s-%s" % (args.daemon, time.strftime("%Y%m%d-%H%M%S")))
     runner = harness.Runner(args.daemon, args.filter, rundir, configs=args.config,
-                            verbose=args.verbose)
+                            verbose=args.verbose, repeat=args.repeat)
     if args.list:
         for config in runner.configs:
             for c in harness.CASES:
