@@ -16,10 +16,15 @@
 namespace hostshare::fs {
 
 Result<std::unique_ptr<PassthroughFs>> PassthroughFs::Create(const PassthroughConfig& config) {
-  if (config.root.empty() || config.root[0] != '/') return Errno{EINVAL};
   int proc = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (proc < 0) return LastErrno();
-  ScopedFd proc_fd(proc);
+  return Create(config, ScopedFd(proc));
+}
+
+Result<std::unique_ptr<PassthroughFs>> PassthroughFs::Create(const PassthroughConfig& config,
+                                                             ScopedFd proc_fd) {
+  if (config.root.empty() || config.root[0] != '/') return Errno{EINVAL};
+  if (!proc_fd.valid()) return Errno{EBADF};
   // The share root itself is trusted configuration: following symlinks in
   // it is the administrator's choice. Everything below it is not.
   int root = open(config.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -51,6 +51,10 @@ class PassthroughFs : public fuse::Filesystem {
   // Opens config.root (O_PATH, must be a directory) and /proc/self/fd.
   [[nodiscard]] static Result<std::unique_ptr<PassthroughFs>> Create(
       const PassthroughConfig& config);
+  // The same with /proc/self/fd already open (an O_PATH directory fd): the
+  // sandbox opens it before /proc becomes unreachable (pivot_root, chroot).
+  [[nodiscard]] static Result<std::unique_ptr<PassthroughFs>> Create(
+      const PassthroughConfig& config, ScopedFd proc_self_fd);
   ~PassthroughFs() override;
 
   // --- session ---
