@@ -19,7 +19,8 @@ void SetLevel(Level level) { g_level.store(static_cast<int>(level)); }
 Level GetLevel() { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
 
 void UseSyslog(bool enable) {
-  if (enable) openlog("hostshared", LOG_PID, LOG_DAEMON);
+  // LOG_NDELAY: connect to /dev/log now, before the sandbox hides it.
+  if (enable) openlog("hostshared", LOG_PID | LOG_NDELAY, LOG_DAEMON);
   g_syslog.store(enable);
 }
 
