@@ -1,0 +1,245 @@
+#include "sandbox/seccomp_filter.h"
+
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "base/log.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HS_SANITIZER_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HS_SANITIZER_BUILD 1
+#endif
+#endif
+
+namespace hostshare::sandbox {
+namespace {
+
+// Allowed without conditions. Grouped by who needs them.
+constexpr const char* kAllowed[] = {
+    // memory (glibc malloc, thread stacks, guest memory regions)
+    "brk", "munmap", "mremap", "madvise",
+    // threads and synchronization (std::thread, std::mutex, glibc internals)
+    "futex", "set_robust_list", "rseq", "sched_getaffinity", "sched_yield", "gettid", "getpid",
+    "exit", "exit_group", "nanosleep", "clock_nanosleep", "restart_syscall",
+    // signals (handlers, thread start, sigsetjmp-free glibc paths)
+    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
+    // time and randomness (logging, malloc's tcache key)
+    "clock_gettime", "gettimeofday", "getrandom",
+    // descriptors, polling, eventfds (queue workers)
+    "close", "dup", "fcntl", "poll", "ppoll", "eventfd2", "read", "readv", "write", "writev",
+    "lseek",
+    // vhost-user socket (accept happens after the filter is in place), syslog
+    "accept4", "recvmsg", "recvfrom", "sendmsg", "sendto",
+    // passthrough: lookups and metadata
+    "openat", "openat2", "newfstatat", "fstat", "statx", "readlinkat", "faccessat", "faccessat2",
+    "getdents64", "fstatfs", "statfs", "fchdir", "umask",
+    // passthrough: creation, removal, rename
+    "mknodat", "mkdirat", "symlinkat", "linkat", "unlinkat", "renameat", "renameat2",
+    // passthrough: attributes
+    "fchmod", "fchmodat", "fchown", "fchownat", "utimensat", "ftruncate", "fallocate",
+    // passthrough: data
+    "pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2", "copy_file_range",
+    "fsync", "fdatasync", "syncfs",
+    // passthrough: extended attributes (by fd; by /proc/self/fd/N path for special files)
+    "fgetxattr", "fsetxattr", "flistxattr", "fremovexattr", "getxattr", "setxattr", "listxattr",
+    "removexattr",
+    // passthrough: credentials of the guest caller
+    "setfsuid", "setfsgid", "getuid", "geteuid", "getgid", "getegid",
+};
+
+// What the ASan/UBSan runtimes call on their own (allocator, thread
+// registry, error reports). Only in sanitizer builds.
+constexpr const char* kSanitizerExtra[] = {
+    "prctl", "getrlimit", "prlimit64", "sched_yield", "readlink", "open", "getppid",
+    "mincore", "sched_getparam",
+};
+
+struct Rule {
+  const char* name;
+  int action_errno;  // 0: allow when the comparison matches; else fail with this errno
+  int ncmp;
+  scmp_arg_cmp cmp;
+};
+
+bool IsSanitizerBuild() {
+#ifdef HS_SANITIZER_BUILD
+  return true;
+#else
+  return false;
+#endif
+}
+
+// Names for the trap handler, resolved before the filter is installed
+// (libseccomp's resolver allocates; a signal handler must not).
+constexpr int kMaxSyscallNr = 512;
+const char* g_syscall_names[kMaxSyscallNr];
+
+void AppendNumber(char* buf, size_t* len, size_t cap, long v) {
+  char tmp[24];
+  int n = 0;
+  bool neg = v < 0;
+  unsigned long u = neg ? static_cast<unsigned long>(-v) : static_cast<unsigned long>(v);
+  do {
+    tmp[n++] = static_cast<char>('0' + u % 10);
+    u /= 10;
+  } while (u != 0 && n < 22);
+  if (neg) tmp[n++] = '-';
+  while (n > 0 && *len + 1 < cap) buf[(*len)++] = tmp[--n];
+}
+
+void AppendText(char* buf, size_t* len, size_t cap, const char* s) {
+  while (*s != '\0' && *len + 1 < cap) buf[(*len)++] = *s++;
+}
+
+// --seccomp=trap: name the call on stderr and make it fail ENOSYS.
+// Async-signal-safe: write(2) only, no allocation.
+void OnSigsys(int, siginfo_t* si, void* ctx) {
+  int saved = errno;
+  char buf[160];
+  size_t len = 0;
+  int nr = si->si_syscall;
+  AppendText(buf, &len, sizeof(buf), "hostshared: seccomp: blocked system call ");
+  const char* name = (nr >= 0 && nr < kMaxSyscallNr) ? g_syscall_names[nr] : nullptr;
+  AppendText(buf, &len, sizeof(buf), name != nullptr ? name : "?");
+  AppendText(buf, &len, sizeof(buf), " (");
+  AppendNumber(buf, &len, sizeof(buf), nr);
+  AppendText(buf, &len, sizeof(buf), "): it fails with ENOSYS\n");
+  ssize_t ignored = write(STDERR_FILENO, buf, len);
+  (void)ignored;
+  auto* uc = static_cast<ucontext_t*>(ctx);
+#if defined(__x86_64__)
+  uc->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+#elif defined(__aarch64__)
+  uc->uc_mcontext.regs[0] = static_cast<unsigned long long>(-ENOSYS);
+#else
+  (void)uc;
+#endif
+  errno = saved;
+}
+
+bool InstallTrapHandler(std::string* error) {
+  for (int nr = 0; nr < kMaxSyscallNr; ++nr) {
+    if (g_syscall_names[nr] != nullptr) continue;
+    // Kept for the process' lifetime: the handler may need it any time.
+    g_syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = OnSigsys;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGSYS, &sa, nullptr) != 0) {
+    *error = std::string("cannot install the SIGSYS handler: ") + strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+struct CtxDeleter {
+  void operator()(void* ctx) const { seccomp_release(ctx); }
+};
+
+}  // namespace
+
+const char* SeccompActionName(SeccompAction a) {
+  switch (a) {
+    case SeccompAction::kNone: return "none";
+    case SeccompAction::kLog: return "log";
+    case SeccompAction::kTrap: return "trap";
+    case SeccompAction::kKill: return "kill";
+  }
+  return "?";
+}
+
+std::vector<std::string> AllowedSyscalls() {
+  std::vector<std::string> names(std::begin(kAllowed), std::end(kAllowed));
+  // The argument-restricted ones (see InstallSeccomp).
+  for (const char* n : {"mmap", "mprotect", "clone", "clone3", "unshare", "setgroups", "tgkill",
+                        "socket"}) {
+    names.emplace_back(n);
+  }
+  if (IsSanitizerBuild()) {
+    for (const char* n : kSanitizerExtra) {
+      bool dup = false;
+      for (const auto& have : names) dup = dup || have == n;
+      if (!dup) names.emplace_back(n);
+    }
+  }
+  return names;
+}
+
+bool InstallSeccomp(SeccompAction action, std::string* error) {
+  if (action == SeccompAction::kNone) return true;
+  uint32_t deflt = action == SeccompAction::kKill  ? SCMP_ACT_KILL_PROCESS
+                   : action == SeccompAction::kTrap ? SCMP_ACT_TRAP
+                                                    : SCMP_ACT_LOG;
+  std::unique_ptr<void, CtxDeleter> ctx(seccomp_init(deflt));
+  if (!ctx) {
+    *error = "seccomp_init failed";
+    return false;
+  }
+  // Every thread, even one started before this call; another ABI
+  // (i386/x32 entry points) is always fatal.
+  int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1);
+  if (rc == 0) rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+  if (rc != 0) {
+    *error = std::string("seccomp_attr_set: ") + strerror(-rc);
+    return false;
+  }
+
+  auto add = [&](const char* name, uint32_t act, unsigned ncmp, const scmp_arg_cmp* cmp) {
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR || nr < 0) return true;  // not a call of this architecture
+    int r = seccomp_rule_add_array(ctx.get(), act, nr, ncmp, cmp);
+    if (r != 0) {
+      *error = std::string("seccomp rule for ") + name + ": " + strerror(-r);
+      return false;
+    }
+    return true;
+  };
+  for (const char* name : kAllowed) {
+    if (!add(name, SCMP_ACT_ALLOW, 0, nullptr)) return false;
+  }
+  if (IsSanitizerBuild()) {
+    for (const char* name : kSanitizerExtra) {
+      bool dup = false;
+      for (const char* a : kAllowed) dup = dup || strcmp(a, name) == 0;
+      if (!dup && !add(name, SCMP_ACT_ALLOW, 0, nullptr)) return false;
+    }
+  }
+  const scmp_arg_cmp no_exec = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+  const scmp_arg_cmp thread_only = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
+  const scmp_arg_cmp fs_only = SCMP_A0(SCMP_CMP_EQ, CLONE_FS);
+  const scmp_arg_cmp no_groups = SCMP_A0(SCMP_CMP_EQ, 0);
+  const scmp_arg_cmp own_process = SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(getpid()));
+  if (!add("mmap", SCMP_ACT_ALLOW, 1, &no_exec) || !add("mprotect", SCMP_ACT_ALLOW, 1, &no_exec) ||
+      !add("clone", SCMP_ACT_ALLOW, 1, &thread_only) ||
+      !add("clone3", SCMP_ACT_ERRNO(ENOSYS), 0, nullptr) ||
+      !add("unshare", SCMP_ACT_ALLOW, 1, &fs_only) ||
+      !add("setgroups", SCMP_ACT_ALLOW, 1, &no_groups) ||
+      !add("tgkill", SCMP_ACT_ALLOW, 1, &own_process) ||
+      !add("socket", SCMP_ACT_ERRNO(EACCES), 0, nullptr)) {
+    return false;
+  }
+
+  if (action == SeccompAction::kTrap && !InstallTrapHandler(error)) return false;
+  rc = seccomp_load(ctx.get());
+  if (rc != 0) {
+    *error = std::string("cannot load the seccomp filter: ") + strerror(-rc);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace hostshare::sandbox
