@@ -42,21 +42,28 @@ struct Parser {
   }
 
   bool SetSandbox(const std::string& opt, const std::string& v) {
-    if (v == "none") {
-      c.sandbox = Sandbox::kNone;
-      return true;
-    }
-    if (v == "namespace" || v == "chroot") return NotYet(opt + "=" + v);
-    return Fail("invalid value '" + v + "' for " + opt + ": expected namespace|chroot|none");
+    if (v == "namespace") c.sandbox = Sandbox::kNamespace;
+    else if (v == "chroot") c.sandbox = Sandbox::kChroot;
+    else if (v == "none") c.sandbox = Sandbox::kNone;
+    else return Fail("invalid value '" + v + "' for " + opt + ": expected namespace|chroot|none");
+    return true;
   }
 
   bool SetSeccomp(const std::string& opt, const std::string& v) {
-    if (v == "none") {
-      c.seccomp = Seccomp::kNone;
-      return true;
-    }
-    if (v == "kill" || v == "log" || v == "trap") return NotYet(opt + "=" + v);
-    return Fail("invalid value '" + v + "' for " + opt + ": expected kill|log|trap|none");
+    if (v == "kill") c.seccomp = Seccomp::kKill;
+    else if (v == "log") c.seccomp = Seccomp::kLog;
+    else if (v == "trap") c.seccomp = Seccomp::kTrap;
+    else if (v == "none") c.seccomp = Seccomp::kNone;
+    else return Fail("invalid value '" + v + "' for " + opt + ": expected kill|log|trap|none");
+    return true;
+  }
+
+  bool SetModcaps(const std::string& v) {
+    std::vector<sandbox::CapChange> changes;
+    std::string err;
+    if (!sandbox::ParseModcaps(v, &changes, &err)) return Fail(err);
+    c.modcaps.insert(c.modcaps.end(), changes.begin(), changes.end());
+    return true;
   }
 
   bool SetLogLevel(const std::string& opt, const std::string& v) {
@@ -95,8 +102,9 @@ struct Parser {
     else if (key == "allow_direct_io") c.allow_direct_io = true;
     else if (key == "no_allow_direct_io") c.allow_direct_io = false;
     else if (key == "sandbox") return SetSandbox(opt, val);
+    else if (key == "modcaps") return SetModcaps(val);
     else if (key == "log_level") return SetLogLevel(opt, val);
-    else if (key == "flock" || key == "posix_lock" || key == "timeout" || key == "modcaps" ||
+    else if (key == "flock" || key == "posix_lock" || key == "timeout" ||
              key == "xattrmap" || key == "posix_acl" || key == "security_label" ||
              key == "killpriv_v2" || key == "inode_file_handles") {
       return NotYet(opt);
@@ -143,6 +151,7 @@ const std::map<std::string, Flag>& Flags() {
       {"--announce-submounts", {false, [](Parser& p, auto&, auto&) { p.c.announce_submounts = true; return true; }}},
       {"--sandbox", {true, [](Parser& p, auto& o, auto& v) { return p.SetSandbox(o, v); }}},
       {"--seccomp", {true, [](Parser& p, auto& o, auto& v) { return p.SetSeccomp(o, v); }}},
+      {"--modcaps", {true, [](Parser& p, auto&, auto& v) { return p.SetModcaps(v); }}},
       {"--log-level", {true, [](Parser& p, auto& o, auto& v) { return p.SetLogLevel(o, v); }}},
       {"--syslog", {false, [](Parser& p, auto&, auto&) { p.c.syslog = true; return true; }}},
       {"--rlimit-nofile", {true, [](Parser& p, auto& o, auto& v) {
@@ -175,7 +184,7 @@ const std::map<std::string, Flag>& Flags() {
 // Rust virtiofsd options that this version does not implement yet.
 bool IsNotYetSupported(const std::string& name) {
   static const char* kNames[] = {
-      "--modcaps", "--xattrmap", "--posix-acl", "--security-label", "--inode-file-handles",
+      "--xattrmap", "--posix-acl", "--security-label", "--inode-file-handles",
       "--killpriv-v2", "--no-killpriv-v2", "--preserve-noatime", "--uid-map", "--gid-map",
       "--translate-uid", "--translate-gid", "--migration-mode", "--migration-on-error",
       "--migration-verify-handles", "--migration-confirm-paths", "--allow-inode-file-handles",
@@ -263,8 +272,11 @@ Options (values may be given as --flag VALUE or --flag=VALUE):
   --allow-mmap              allow shared mmap with --cache=never
   --no-readdirplus          disable READDIRPLUS
   --announce-submounts      tell the guest about submounts
-  --sandbox MODE            none (namespace|chroot not yet supported)
-  --seccomp MODE            none (kill|log|trap not yet supported)
+  --sandbox MODE            namespace|chroot|none (default: namespace as root,
+                            none otherwise)
+  --seccomp MODE            kill|log|trap|none: what a system call outside the
+                            allow-list does (default kill)
+  --modcaps LIST            adjust the capabilities kept, e.g. -mknod:+sys_admin
   --log-level LEVEL         error|warn|info|debug|trace|off (default info)
   --syslog                  log to syslog instead of stderr
   --rlimit-nofile N         set RLIMIT_NOFILE (default: raise to the hard limit)

@@ -6,14 +6,18 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/log.h"
+#include "sandbox/capabilities.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/seccomp_filter.h"
 
 namespace hostshare::daemon {
 
 enum class Cache { kNever, kAuto, kAlways, kMetadata };
-enum class Sandbox { kNamespace, kChroot, kNone };
-enum class Seccomp { kNone, kLog, kTrap, kKill };
+using Sandbox = sandbox::Mode;            // kNamespace, kChroot, kNone
+using Seccomp = sandbox::SeccompAction;   // kNone, kLog, kTrap, kKill
 
 struct Config {
   std::string shared_dir;
@@ -30,8 +34,9 @@ struct Config {
   bool allow_mmap = false;
   bool readdirplus = true;
   bool announce_submounts = false;
-  Sandbox sandbox = Sandbox::kNone;
-  Seccomp seccomp = Seccomp::kNone;
+  std::optional<Sandbox> sandbox;        // unset: namespace as root, none otherwise
+  Seccomp seccomp = Seccomp::kKill;
+  std::vector<sandbox::CapChange> modcaps;  // --modcaps, in order
   log::Level log_level = log::Level::kInfo;
   bool syslog = false;
   std::optional<uint64_t> rlimit_nofile;

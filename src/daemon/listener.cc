@@ -1,5 +1,6 @@
 #include "daemon/listener.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -88,6 +89,11 @@ std::optional<Listener> Listener::Bind(const std::string& path,
     return std::nullopt;
   }
   l.path_ = path;
+  struct stat sock_st;
+  if (lstat(path.c_str(), &sock_st) == 0) {
+    l.dev_ = sock_st.st_dev;
+    l.ino_ = sock_st.st_ino;
+  }
   if (gid && chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
     *error = "cannot set the group of '" + path + "': " + strerror(errno);
     l.Unlink();
@@ -125,7 +131,12 @@ Result<ScopedFd> Listener::Accept() {
 }
 
 void Listener::Unlink() {
-  if (!path_.empty()) unlink(path_.c_str());
+  struct stat st;
+  if (!path_.empty() && lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ &&
+      st.st_ino == ino_) {
+    // unlinkat: the call the seccomp allow-list has (the passthrough's).
+    unlinkat(AT_FDCWD, path_.c_str(), 0);
+  }
   path_.clear();
 }
 

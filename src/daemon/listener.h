@@ -5,6 +5,8 @@
 // with --fd. One frontend at a time: Accept() returns the first connection.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 
@@ -21,13 +23,20 @@ class Listener {
   static std::optional<Listener> FromFd(int fd, std::string* error);
 
   Result<ScopedFd> Accept();
-  // Removes the socket file (after a connection was accepted, so that no
-  // second frontend can connect, and at exit).
+  // Stops listening: a later connect() is refused.
+  void Close() { fd_.reset(); }
+  // Removes the socket file (after a connection was accepted, and at exit)
+  // if it is still the one Bind() created. Only where the path still leads
+  // to it: not from inside the sandbox.
   void Unlink();
+  // The listening socket (-1 after Close()).
+  int fd() const { return fd_.get(); }
 
  private:
   ScopedFd fd_;
   std::string path_;
+  dev_t dev_ = 0;  // identity of the socket file Bind() created
+  ino_t ino_ = 0;
 };
 
 }  // namespace hostshare::daemon

@@ -44,7 +44,8 @@ struct Service::Impl {
 Service::Service() : impl_(std::make_unique<Impl>()) {}
 Service::~Service() = default;
 
-std::unique_ptr<Service> Service::Create(const Config& config, std::string* error) {
+std::unique_ptr<Service> Service::Create(const Config& config, std::string* error,
+                                         ScopedFd proc_self_fd) {
   fs::PassthroughConfig pc;
   pc.root = config.shared_dir;
   pc.cache = ToCacheMode(config.cache);
@@ -55,7 +56,8 @@ std::unique_ptr<Service> Service::Create(const Config& config, std::string* erro
   pc.allow_mmap = config.allow_mmap;
   pc.readdirplus = config.readdirplus;
   pc.announce_submounts = config.announce_submounts;
-  auto fs = fs::PassthroughFs::Create(pc);
+  auto fs = proc_self_fd.valid() ? fs::PassthroughFs::Create(pc, std::move(proc_self_fd))
+                                 : fs::PassthroughFs::Create(pc);
   if (!fs.ok()) {
     *error = "cannot open shared directory '" + config.shared_dir + "': " + strerror(fs.error());
     return nullptr;

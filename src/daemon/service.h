@@ -18,8 +18,11 @@ namespace hostshare::daemon {
 
 class Service {
  public:
-  // Opens the shared directory. On failure `error` holds one line.
-  static std::unique_ptr<Service> Create(const Config& config, std::string* error);
+  // Opens the shared directory (config.shared_dir). On failure `error`
+  // holds one line. `proc_self_fd`: an O_PATH fd to /proc/self/fd opened
+  // by the sandbox; invalid: the passthrough opens /proc/self/fd itself.
+  static std::unique_ptr<Service> Create(const Config& config, std::string* error,
+                                         ScopedFd proc_self_fd = ScopedFd());
   ~Service();
 
   // Serves one vhost-user connection until the frontend disconnects (OK)

@@ -1,6 +1,7 @@
 #include "daemon/cli.h"
 
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 
 namespace hostshare::daemon {
 namespace {
@@ -71,14 +72,60 @@ TEST(CliTest, ErrorsAreOneLine) {
 
 TEST(CliTest, UnimplementedOptionsAreRejectedNotIgnored) {
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
-           {"--shared-dir=/x", "--socket-path=/s", "--sandbox=namespace"},
-           {"--shared-dir=/x", "--socket-path=/s", "--seccomp=kill"},
-           {"--shared-dir=/x", "--socket-path=/s", "--modcaps=-mknod"},
            {"--shared-dir=/x", "--socket-path=/s", "--thread-pool-size=8"},
            {"--socket-path=/s", "-o", "source=/x,flock"}}) {
     auto out = Parse(args);
     EXPECT_FALSE(out.ok);
     EXPECT_NE(out.error.find("not yet supported"), std::string::npos) << out.error;
+  }
+}
+
+TEST(CliTest, SandboxSeccompModcaps) {
+  auto def = Parse({"--shared-dir=/x", "--socket-path=/s"});
+  ASSERT_TRUE(def.ok) << def.error;
+  EXPECT_FALSE(def.config.sandbox.has_value());  // namespace as root, none otherwise
+  EXPECT_EQ(def.config.seccomp, Seccomp::kKill);
+  EXPECT_TRUE(def.config.modcaps.empty());
+
+  const std::pair<const char*, Sandbox> sandboxes[] = {
+      {"namespace", Sandbox::kNamespace}, {"chroot", Sandbox::kChroot}, {"none", Sandbox::kNone}};
+  for (const auto& [name, mode] : sandboxes) {
+    auto out = Parse({"--shared-dir=/x", "--socket-path=/s", std::string("--sandbox=") + name});
+    ASSERT_TRUE(out.ok) << out.error;
+    EXPECT_EQ(out.config.sandbox, mode);
+    out = Parse({"--socket-path=/s", "-o", std::string("source=/x,sandbox=") + name});
+    ASSERT_TRUE(out.ok) << out.error;
+    EXPECT_EQ(out.config.sandbox, mode);
+  }
+  const std::pair<const char*, Seccomp> actions[] = {{"kill", Seccomp::kKill},
+                                                     {"log", Seccomp::kLog},
+                                                     {"trap", Seccomp::kTrap},
+                                                     {"none", Seccomp::kNone}};
+  for (const auto& [name, action] : actions) {
+    auto out = Parse({"--shared-dir=/x", "--socket-path=/s", "--seccomp", name});
+    ASSERT_TRUE(out.ok) << out.error;
+    EXPECT_EQ(out.config.seccomp, action);
+  }
+
+  auto caps = Parse({"--shared-dir=/x", "--socket-path=/s", "--modcaps=-mknod:+sys_admin",
+                     "--modcaps", "-setfcap"});
+  ASSERT_TRUE(caps.ok) << caps.error;
+  EXPECT_EQ(caps.config.modcaps,
+            (std::vector<sandbox::CapChange>{{false, CAP_MKNOD}, {true, CAP_SYS_ADMIN}, {false, CAP_SETFCAP}}));
+  auto legacy = Parse({"--socket-path=/s", "-o", "source=/x,modcaps=+sys_admin:-chown"});
+  ASSERT_TRUE(legacy.ok) << legacy.error;
+  EXPECT_EQ(legacy.config.modcaps.size(), 2u);
+
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"--shared-dir=/x", "--socket-path=/s", "--sandbox=jail"},
+           {"--shared-dir=/x", "--socket-path=/s", "--seccomp=errno"},
+           {"--shared-dir=/x", "--socket-path=/s", "--modcaps=mknod"},
+           {"--shared-dir=/x", "--socket-path=/s", "--modcaps=+frobnicate"},
+           {"--shared-dir=/x", "--socket-path=/s", "--modcaps="}}) {
+    auto out = Parse(args);
+    EXPECT_FALSE(out.ok) << args.back();
+    EXPECT_EQ(out.error.find("not yet supported"), std::string::npos) << out.error;
+    EXPECT_EQ(out.error.find('\n'), std::string::npos);
   }
 }
 
