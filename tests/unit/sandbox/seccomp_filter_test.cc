@@ -1,0 +1,190 @@
+// The seccomp allow-list, installed for real in a forked child: what the
+// daemon does keeps working (threads included), what it never does kills
+// it, and the log/trap modes behave as documented.
+#include "sandbox/seccomp_filter.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+#include <string>
+#include <thread>
+
+namespace hostshare::sandbox {
+namespace {
+
+struct Outcome {
+  int status = 0;
+  std::string err;  // what the child wrote to stderr
+};
+
+// Runs `body` in a child under the filter; the child's exit code is what
+// `body` returns.
+Outcome RunFiltered(SeccompAction action, const std::function<int()>& body) {
+  int errp[2];
+  EXPECT_EQ(pipe2(errp, O_CLOEXEC), 0);
+  fflush(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(errp[1], STDERR_FILENO);
+    std::string error;
+    if (!InstallSeccomp(action, &error)) {
+      ssize_t ignored = write(STDERR_FILENO, error.data(), error.size());
+      (void)ignored;
+      _exit(100);
+    }
+    _exit(body());
+  }
+  close(errp[1]);
+  Outcome o;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(errp[0], buf, sizeof(buf))) > 0) o.err.append(buf, static_cast<size_t>(n));
+  close(errp[0]);
+  EXPECT_EQ(waitpid(pid, &o.status, 0), pid);
+  return o;
+}
+
+bool KilledBySigsys(const Outcome& o) {
+  return WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGSYS;
+}
+int ExitCode(const Outcome& o) { return WIFEXITED(o.status) ? WEXITSTATUS(o.status) : -1; }
+
+TEST(SeccompFilterTest, WhatTheDaemonDoesStillWorks) {
+  Outcome o = RunFiltered(SeccompAction::kKill, [] {
+    // A worker thread with an eventfd and poll, like device::QueueWorker.
+    int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (efd < 0) return 1;
+    int polled = -1;
+    std::thread t([&] {
+      pollfd p{efd, POLLIN, 0};
+      polled = poll(&p, 1, 5000);
+      unshare(CLONE_FS);  // the passthrough's per-thread fs context
+    });
+    if (eventfd_write(efd, 1) != 0) return 2;
+    t.join();
+    if (polled != 1) return 3;
+    // Guest-memory style mapping and file access through *at calls.
+    void* m = mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return 4;
+    static_cast<char*>(m)[0] = 1;
+    if (munmap(m, 1 << 20) != 0) return 5;
+    int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return 6;
+    struct stat st;
+    if (fstatat(dir, "", &st, AT_EMPTY_PATH) != 0) return 7;
+    close(dir);
+    if (syscall(SYS_setfsuid, -1) < 0) return 8;
+    // Allocations of every size class.
+    for (size_t sz = 16; sz < (64u << 20); sz *= 4) {
+      char* p = new char[sz];
+      p[sz - 1] = 0;
+      delete[] p;
+    }
+    return 0;
+  });
+  EXPECT_EQ(ExitCode(o), 0) << o.err;
+}
+
+TEST(SeccompFilterTest, WhatTheDaemonNeverDoesKills) {
+  const std::pair<const char*, std::function<int()>> cases[] = {
+      {"ptrace", [] { return static_cast<int>(ptrace(PTRACE_TRACEME, 0, nullptr, nullptr)); }},
+      {"fork", [] { return static_cast<int>(fork()); }},
+      {"execve", [] {
+         char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
+         return execve("/bin/true", argv, nullptr);
+       }},
+      {"mmap PROT_EXEC", [] {
+         void* m = mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+         return m == MAP_FAILED ? 1 : 0;
+       }},
+      {"mprotect PROT_EXEC", [] {
+         void* m = mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+         return mprotect(m, 4096, PROT_READ | PROT_EXEC);
+       }},
+      {"unshare(CLONE_NEWNS)", [] { return unshare(CLONE_NEWNS); }},
+      {"chroot", [] { return chroot("/"); }},
+      {"setuid", [] { return static_cast<int>(syscall(SYS_setuid, 0)); }},
+      {"setgroups with groups", [] {
+         gid_t g = 0;
+         return static_cast<int>(syscall(SYS_setgroups, 1, &g));
+       }},
+      {"kill", [] { return kill(1, 0); }},
+      {"connect", [] { return connect(0, nullptr, 0); }},
+  };
+  for (const auto& [what, body] : cases) {
+    Outcome o = RunFiltered(SeccompAction::kKill, body);
+    EXPECT_TRUE(KilledBySigsys(o)) << what << ": status " << o.status << " " << o.err;
+  }
+}
+
+TEST(SeccompFilterTest, SoftDenials) {
+  // glibc falls back to clone when clone3 says ENOSYS; syslog's reconnect
+  // gets EACCES from socket() instead of killing the daemon.
+  Outcome o = RunFiltered(SeccompAction::kKill, [] {
+    clone_args args{};
+    long r = syscall(SYS_clone3, &args, sizeof(args));
+    if (r != -1 || errno != ENOSYS) return 1;
+    if (socket(AF_UNIX, SOCK_DGRAM, 0) != -1 || errno != EACCES) return 2;
+    return 0;
+  });
+  EXPECT_EQ(ExitCode(o), 0) << o.err;
+}
+
+TEST(SeccompFilterTest, LogModeLetsTheCallThrough) {
+  Outcome o = RunFiltered(SeccompAction::kLog, [] {
+    utsname u;
+    return uname(&u) == 0 ? 0 : 1;
+  });
+  EXPECT_EQ(ExitCode(o), 0) << o.err;
+}
+
+TEST(SeccompFilterTest, TrapModeNamesTheCallAndFailsIt) {
+  Outcome o = RunFiltered(SeccompAction::kTrap, [] {
+    utsname u;
+    int r = uname(&u);
+    return r == -1 && errno == ENOSYS ? 0 : 1;
+  });
+  EXPECT_EQ(ExitCode(o), 0) << o.err;
+  EXPECT_NE(o.err.find("seccomp: blocked system call uname ("), std::string::npos) << o.err;
+}
+
+TEST(SeccompFilterTest, NoneInstallsNothing) {
+  Outcome o = RunFiltered(SeccompAction::kNone, [] {
+    utsname u;
+    return uname(&u);
+  });
+  EXPECT_EQ(ExitCode(o), 0) << o.err;
+}
+
+TEST(SeccompFilterTest, ListIsAnAllowList) {
+  auto names = AllowedSyscalls();
+  auto has = [&](const char* n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  for (const char* needed : {"openat2", "getdents64", "renameat2", "copy_file_range", "syncfs",
+                             "fgetxattr", "setfsuid", "setfsgid", "unshare", "fchdir",
+                             "faccessat2", "recvmsg", "sendmsg", "mmap", "futex", "clone",
+                             "eventfd2", "poll", "rseq", "getrandom", "sched_getaffinity"}) {
+    EXPECT_TRUE(has(needed)) << needed;
+  }
+  for (const char* never : {"execve", "ptrace", "mount", "pivot_root", "chroot", "setuid",
+                            "kill", "connect", "bind", "process_vm_writev", "init_module"}) {
+    EXPECT_FALSE(has(never)) << never;
+  }
+  EXPECT_STREQ(SeccompActionName(SeccompAction::kKill), "kill");
+}
+
+}  // namespace
+}  // namespace hostshare::sandbox
