@@ -173,7 +173,7 @@ def test_readdir_10000(t):
     t.gok("echo 3 > /proc/sys/vm/drop_caches")
 
 
-@case(configs=AUTO)
+@case()
 def test_rename_and_rename2(t):
     """rename, rename over, RENAME_EXCHANGE (file/file, file/dir), RENAME_NOREPLACE."""
     host_write(t.hp("a"), "AAA")
@@ -213,7 +213,7 @@ def test_rename_and_rename2(t):
     t.eq(host_read(t.hp("P", "moved", "inner")), b"in", "directory moved into another")
 
 
-@case(configs=AUTO)
+@case()
 def test_symlink_readlink(t):
     """symlink in guest -> readlink on host, and the reverse."""
     host_write(t.hp("target.txt"), "T")
@@ -234,7 +234,7 @@ def test_symlink_readlink(t):
     t.eq(os.readlink(t.hp("longlink")), long_target, "1000-byte symlink target on host")
 
 
-@case(configs=AUTO)
+@case()
 def test_hard_link(t):
     """link(2): link counts on both sides, shared content."""
     host_write(t.hp("f"), "one")
