@@ -1,5 +1,7 @@
 #include "vhost_user/session.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -7,6 +9,17 @@
 
 namespace hostshare::vhost_user {
 namespace {
+
+// Kick and call fds are shared with the frontend, which may hand us a
+// blocking pipe instead of an eventfd: a call pipe nobody reads would block
+// a queue worker's write once full, a kick drained by the frontend between
+// poll and read would block its read, and either would then hang the
+// session in StopQueue. Non-blocking, neither can wait on the frontend.
+bool SetNonBlocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return false;
+  return (flags & O_NONBLOCK) != 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
 
 template <typename T>
 T PayloadAs(const Message& msg) {
@@ -253,6 +266,9 @@ Status Session::HandleVringFd(Message& msg) {
   if (!idx.ok()) return Errno{idx.error()};
   Vring& vr = vrings_[*idx];
   ScopedFd fd = nofd ? ScopedFd() : std::move(msg.fds[0]);
+  if (fd.valid() && msg.header.request != kSetVringErr && !SetNonBlocking(fd.get())) {
+    return Fail("cannot make a vring fd non-blocking");
+  }
   switch (msg.header.request) {
     case kSetVringKick:
       if (nofd) return Fail("polling mode (no kick fd) is not supported");
