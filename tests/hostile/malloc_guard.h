@@ -8,6 +8,9 @@
 // (VmHWM, reset through /proc/self/clear_refs), which catches any large
 // allocation that is actually touched.
 //
+// HS_DEBUG_GUARD=1 in the environment prints a stack for every armed
+// allocation over 256 KiB (under ASan), to find who made it.
+//
 // The test thread's own allocations (building requests, copying replies)
 // are not counted: call IgnoreThisThread() on it.
 //
@@ -31,9 +34,16 @@
 #endif
 
 #ifdef HS_MALLOC_GUARD_HOOKS
+#define HS_MALLOC_GUARD_EXPECTED 1
+#else
+#define HS_MALLOC_GUARD_EXPECTED 0
+#endif
+
+#ifdef HS_MALLOC_GUARD_HOOKS
 // From <sanitizer/allocator_interface.h>, which GCC does not install.
 extern "C" int __sanitizer_install_malloc_and_free_hooks(
     void (*malloc_hook)(const volatile void*, size_t), void (*free_hook)(const volatile void*));
+extern "C" void __sanitizer_print_stack_trace();
 #endif
 
 namespace hostshare::hostile {
@@ -43,7 +53,8 @@ class MallocGuard {
   MallocGuard() {
 #ifdef HS_MALLOC_GUARD_HOOKS
     static const bool installed = [] {
-      return __sanitizer_install_malloc_and_free_hooks(&Hook, nullptr) != 0;
+      // Both hooks are required, or nothing is installed.
+      return __sanitizer_install_malloc_and_free_hooks(&Hook, &FreeHook) != 0;
     }();
     exact_ = installed;
 #endif
@@ -86,10 +97,15 @@ class MallocGuard {
   }
   static void Hook(const volatile void*, size_t size) {
     if (!armed_().load(std::memory_order_relaxed) || ignored_thread()) return;
+    if (size > (256u << 10) && getenv("HS_DEBUG_GUARD")) {
+      fprintf(stderr, "big alloc %zu\n", size);
+      __sanitizer_print_stack_trace();
+    }
     size_t prev = max_().load(std::memory_order_relaxed);
     while (size > prev && !max_().compare_exchange_weak(prev, size)) {
     }
   }
+  static void FreeHook(const volatile void*) {}
   static size_t ReadStatusKb(const char* key) {
     std::ifstream in("/proc/self/status");
     std::string line;
