@@ -32,7 +32,8 @@ case " $daemons " in
     fi
     echo "e2e.sh: building hostshared in $builddir"
     ninja -C "$builddir" hostshared || exit 1
-    export HOSTSHARE_BIN=${HOSTSHARE_BIN:-$root/$builddir/hostshared}
+    case "$builddir" in /*) bin=$builddir/hostshared ;; *) bin=$root/$builddir/hostshared ;; esac
+    export HOSTSHARE_BIN=${HOSTSHARE_BIN:-$bin}
     ;;
 esac
 
