@@ -389,7 +389,7 @@ class Guest:
         self.vhost_sock = vhost_sock
         self.tag = tag
         self.workdir = workdir
-        self.smp = smp or int(os.environ.get("HOSTSHARE_SMP", "2"))
+        self.smp = smp or int(os.environ.get("HOSTSHARE_SMP", "1"))
         self.mem = mem
         self.append_extra = append_extra
         self.console_path = os.path.join(workdir, "console.log")

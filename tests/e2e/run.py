@@ -8,7 +8,7 @@ a virtio-fs daemon and checks file-system behaviour from both sides.
 PATTERN matches "config.test" or "test" (fnmatch glob or substring), e.g.
 --filter xattr, --filter 'never.*', --filter 'auto-xattr.big_*'.
 
-Environment: HOSTSHARE_ACCEL=auto|tcg|kvm, HOSTSHARE_SMP (vCPUs, default 2),
+Environment: HOSTSHARE_ACCEL=auto|tcg|kvm, HOSTSHARE_SMP (vCPUs, default 1),
 HOSTSHARE_BIN (hostshared binary, default build/hostshared),
 HOSTSHARE_DAEMON_LOG_LEVEL (passed to the daemon), HOSTSHARE_E2E_DIR (where
 runs are kept, default build/e2e/runs).
