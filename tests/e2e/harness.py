@@ -121,6 +121,10 @@ class Session:
         """What the guest and the daemon are doing (after a command hung)."""
         parts = ["guest diagnostics (blocked tasks):"]
         parts += ["  " + l for l in self.guest.diagnose().splitlines()]
+        if self.daemon is not None and not self.daemon.alive():
+            rc = self.daemon.proc.returncode
+            parts.append("DAEMON EXITED with status %s%s" % (
+                rc, " (signal %d)" % -rc if rc is not None and rc < 0 else ""))
         if self.daemon is not None and self.daemon.alive():
             parts.append("daemon threads (pid %d):" % self.daemon.proc.pid)
             parts += ["  " + l for l in hsvm.host_process_diag(self.daemon.proc.pid).splitlines()]
@@ -241,8 +245,10 @@ class Runner:
         if not self.filters:
             return True
         full = "%s.%s" % (config.name, c.name)
-        return any(fnmatch.fnmatch(full, f) or fnmatch.fnmatch(c.name, f) or f in full
-                   for f in self.filters)
+        # glob on "config.test" or "test"; a plain word is a substring of the
+        # test name (of "config.test" when it has a dot)
+        return any(fnmatch.fnmatch(full, f) or fnmatch.fnmatch(c.name, f)
+                   or (f in full if "." in f else f in c.name) for f in self.filters)
 
     def out(self, msg):
         print(msg, flush=True)

@@ -5,8 +5,9 @@ a virtio-fs daemon and checks file-system behaviour from both sides.
   tests/e2e/run.py --daemon hostshared|reference [--filter PATTERN]...
                    [--config NAME]... [--list] [-v]
 
-PATTERN matches "config.test" or "test" (fnmatch glob or substring), e.g.
---filter xattr, --filter 'never.*', --filter 'auto-xattr.big_*'.
+PATTERN is an fnmatch glob on "config.test" or "test", or a substring of the
+test name (of "config.test" if it contains a dot), e.g. --filter xattr,
+--filter 'never.*', --filter 'auto-xattr.big_*', --filter never.statfs.
 
 Environment: HOSTSHARE_ACCEL=auto|tcg|kvm, HOSTSHARE_SMP (vCPUs, default 1),
 HOSTSHARE_BIN (hostshared binary, default build/hostshared),
