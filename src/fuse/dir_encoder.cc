@@ -10,7 +10,7 @@
 namespace hostshare::fuse {
 
 bool DirEncoder::Add(const DirEntry& d, const Entry* plus) {
-  if (CheckName(d.name) == NameCheck::kInvalid) {
+  if (NameCheck c = CheckName(d.name); c == NameCheck::kInvalid || c == NameCheck::kTooLong) {
     LOG_DEBUG("fuse: readdir: backend gave an invalid name (%zu bytes); stopping", d.name.size());
     return false;
   }

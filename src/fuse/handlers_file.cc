@@ -22,7 +22,7 @@ size_t Open(Call& c) {
 size_t Create(Call& c) {
   const fuse_create_in in = c.Fixed<fuse_create_in>();
   Result<std::string_view> name = TakeName(c.tail);
-  if (!name.ok()) return c.reply.Error(EINVAL);
+  if (!name.ok()) return c.reply.Error(name.error());
   return ReplyCreated(c, c.fs.Create(c.ctx, c.node, *name, in.mode, in.flags, in.umask));
 }
 

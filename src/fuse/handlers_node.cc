@@ -16,22 +16,21 @@ namespace {
 
 constexpr uint32_t kRenameFlags = RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT;
 
-// Takes the two names of RENAME / RENAME2.
-bool TakeTwoNames(Call& c, std::string_view* a, std::string_view* b) {
+// Takes the two names of RENAME / RENAME2; 0 or the errno to answer.
+int TakeTwoNames(Call& c, std::string_view* a, std::string_view* b) {
   Result<std::string_view> first = TakeName(c.tail);
-  if (!first.ok()) return false;
+  if (!first.ok()) return first.error();
   Result<std::string_view> second = TakeName(c.tail);
-  if (!second.ok()) return false;
+  if (!second.ok()) return second.error();
   *a = *first;
   *b = *second;
-  return true;
+  return 0;
 }
 
 size_t DoRename(Call& c, NodeId new_parent, uint32_t flags) {
   std::string_view old_name, new_name;
-  if ((flags & ~kRenameFlags) != 0 || !TakeTwoNames(c, &old_name, &new_name)) {
-    return c.reply.Error(EINVAL);
-  }
+  if ((flags & ~kRenameFlags) != 0) return c.reply.Error(EINVAL);
+  if (int err = TakeTwoNames(c, &old_name, &new_name); err != 0) return c.reply.Error(err);
   return ReplyStatus(c, c.fs.Rename(c.ctx, c.node, old_name, new_parent, new_name, flags));
 }
 
@@ -60,7 +59,8 @@ bool DecodeTime(uint32_t valid, uint32_t set_bit, uint32_t now_bit, uint64_t sec
 
 // LOOKUP of "." or ".." answers ENOENT (a negative lookup): we never grant
 // FUSE_EXPORT_SUPPORT, so a correct guest does not send them, and ENOENT
-// creates no state and lets the guest's VFS carry on. Other bad names: EINVAL.
+// creates no state and lets the guest's VFS carry on. Names over NAME_MAX:
+// ENAMETOOLONG (what a host file system answers). Other bad names: EINVAL.
 size_t Lookup(Call& c) {
   std::optional<std::string_view> name = c.tail.TakeCString();
   if (!name) return c.reply.Error(EINVAL);
@@ -71,6 +71,8 @@ size_t Lookup(Call& c) {
       return c.reply.Error(ENOENT);
     case NameCheck::kInvalid:
       return c.reply.Error(EINVAL);
+    case NameCheck::kTooLong:
+      return c.reply.Error(ENAMETOOLONG);
   }
   return ReplyEntry(c, c.fs.Lookup(c.ctx, c.node, *name));
 }
@@ -136,7 +138,7 @@ size_t ReadLink(Call& c) {
 // SYMLINK body: name NUL target NUL.
 size_t Symlink(Call& c) {
   Result<std::string_view> name = TakeName(c.tail);
-  if (!name.ok()) return c.reply.Error(EINVAL);
+  if (!name.ok()) return c.reply.Error(name.error());
   Result<std::string_view> target = TakeSymlinkTarget(c.tail);
   if (!target.ok()) return c.reply.Error(EINVAL);
   return ReplyEntry(c, c.fs.Symlink(c.ctx, c.node, *name, *target));
@@ -145,7 +147,7 @@ size_t Symlink(Call& c) {
 size_t Mknod(Call& c) {
   const fuse_mknod_in in = c.Fixed<fuse_mknod_in>();  // umask reads 0 before 7.12
   Result<std::string_view> name = TakeName(c.tail);
-  if (!name.ok()) return c.reply.Error(EINVAL);
+  if (!name.ok()) return c.reply.Error(name.error());
   return ReplyEntry(c, c.fs.Mknod(c.ctx, c.node, *name, in.mode, in.rdev, in.umask));
 }
 
@@ -153,19 +155,19 @@ size_t Mkdir(Call& c) {
   const fuse_mkdir_in in = c.Fixed<fuse_mkdir_in>();
   const uint32_t umask = c.neg.minor >= 12 ? in.umask : 0;  // was padding before 7.12
   Result<std::string_view> name = TakeName(c.tail);
-  if (!name.ok()) return c.reply.Error(EINVAL);
+  if (!name.ok()) return c.reply.Error(name.error());
   return ReplyEntry(c, c.fs.Mkdir(c.ctx, c.node, *name, in.mode, umask));
 }
 
 size_t Unlink(Call& c) {
   Result<std::string_view> name = TakeName(c.tail);
-  if (!name.ok()) return c.reply.Error(EINVAL);
+  if (!name.ok()) return c.reply.Error(name.error());
   return ReplyStatus(c, c.fs.Unlink(c.ctx, c.node, *name));
 }
 
 size_t Rmdir(Call& c) {
   Result<std::string_view> name = TakeName(c.tail);
-  if (!name.ok()) return c.reply.Error(EINVAL);
+  if (!name.ok()) return c.reply.Error(name.error());
   return ReplyStatus(c, c.fs.Rmdir(c.ctx, c.node, *name));
 }
 
@@ -180,7 +182,7 @@ size_t Rename2(Call& c) {
 size_t Link(Call& c) {
   const fuse_link_in in = c.Fixed<fuse_link_in>();
   Result<std::string_view> name = TakeName(c.tail);
-  if (!name.ok()) return c.reply.Error(EINVAL);
+  if (!name.ok()) return c.reply.Error(name.error());
   return ReplyEntry(c, c.fs.Link(c.ctx, in.oldnodeid, c.node, *name));
 }
 

@@ -5,7 +5,8 @@
 namespace hostshare::fuse {
 
 NameCheck CheckName(std::string_view name) {
-  if (name.empty() || name.size() > wire::kNameMax) return NameCheck::kInvalid;
+  if (name.empty()) return NameCheck::kInvalid;
+  if (name.size() > wire::kNameMax) return NameCheck::kTooLong;
   if (name == "." || name == "..") return NameCheck::kDotOrDotDot;
   // A NUL cannot occur (names are cut at the first NUL) but the check is
   // cheap and keeps this function safe for callers with other sources.
@@ -17,8 +18,17 @@ NameCheck CheckName(std::string_view name) {
 
 Result<std::string_view> TakeName(BodyCursor& body) {
   std::optional<std::string_view> name = body.TakeCString();
-  if (!name || CheckName(*name) != NameCheck::kOk) return Errno{EINVAL};
-  return *name;
+  if (!name) return Errno{EINVAL};
+  switch (CheckName(*name)) {
+    case NameCheck::kOk:
+      return *name;
+    case NameCheck::kTooLong:
+      return Errno{ENAMETOOLONG};
+    case NameCheck::kDotOrDotDot:
+    case NameCheck::kInvalid:
+      break;
+  }
+  return Errno{EINVAL};
 }
 
 Result<std::string_view> TakeSymlinkTarget(BodyCursor& body) {

@@ -16,14 +16,17 @@ namespace hostshare::fuse {
 enum class NameCheck {
   kOk,
   kDotOrDotDot,  // "." or ".."
-  kInvalid,      // empty, contains '/' or NUL, or longer than NAME_MAX
+  kInvalid,      // empty, contains '/' or NUL
+  kTooLong,      // longer than NAME_MAX: ENAMETOOLONG, as the host kernel would answer
 };
 
 // Classifies a single path component.
 [[nodiscard]] NameCheck CheckName(std::string_view name);
 
 // Takes a NUL-terminated path component. EINVAL if unterminated, empty,
-// ".", "..", containing '/', or longer than NAME_MAX.
+// ".", "..", or containing '/'; ENAMETOOLONG if longer than NAME_MAX (the
+// guest kernel passes names up to 1024 bytes on; a Linux file system answers
+// ENAMETOOLONG, and so do we).
 [[nodiscard]] Result<std::string_view> TakeName(BodyCursor& body);
 
 // Takes a NUL-terminated symlink target: EINVAL if unterminated, empty or
