@@ -1,0 +1,541 @@
+#!/usr/bin/python3
+"""Real workloads in a guest booted from the host's / over hostshared, each
+checked against the host's view of the share byte for byte, while host and
+guest append to and rename files in the same tree; then a crash test.
+
+  tests/workloads/run.py [--cache auto|never] [--only NAME]... [--skip-crash]
+                         [--daemon hostshared|reference]
+
+The guest's / is the host's / (read-only, hostshared); the writable share is
+build/workloads/runs/<time>/share, mounted in the guest AT THE SAME PATH, so
+every path means the same file on both sides.  Workloads:
+
+  git      git init/add/commit/status/checkout on a tree of ~2,900 files
+  make     make -j2 of libxcrypt (Debian's libxcrypt-source, autoreconf'd and
+           configured on the host during setup), then the built library is
+           loaded and used in the guest and on the host
+  tar      tar x of /usr/include (~8,000 files) then diff -r against the same
+           archive unpacked natively
+  sqlite   two concurrent writer processes, WAL, then PRAGMA integrity_check
+  fio      fio random writes with --verify=crc32c, re-verified on the host
+  rsync    rsync -a of /usr/lib/python3.11 into the share and back, diff -r
+  venv     python3 -m venv on the share, pip install of a local package, run
+  churn    (during all of the above) host and guest append to and rename
+           files in share/churn; each side checks the other's files
+  crash    kill -9 of the daemon while the guest appends and fsyncs; every
+           record acknowledged after fsync must be on the host; the daemon
+           restarts on the same socket path and a new guest reads the data
+
+The last line is "N passed, N failed".  Environment: HOSTSHARE_ACCEL,
+HOSTSHARE_BIN (see scripts/hsvm.py).
+"""
+
+import argparse
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts"))
+import hsvm  # noqa: E402
+import rootfs_vm  # noqa: E402
+
+ROOT = hsvm.ROOT
+OUT = os.path.join(ROOT, "build", "workloads")
+CACHE = os.path.join(OUT, "cache")
+GT = os.path.join(HERE, "guest_tools.py")
+CHURN = os.path.join(HERE, "churn.py")
+PACKAGES = ["git", "make", "gcc", "libc6-dev", "sqlite3", "fio", "rsync", "python3-venv",
+            "libxcrypt-source", "autoconf", "automake", "libtool", "pkg-config", "tar",
+            "diffutils", "qemu-system-x86", "busybox-static", "cpio", "linux-image-amd64", "kmod"]
+GIT_SRC = "/usr/lib/python3/dist-packages"
+RSYNC_SRC = "/usr/lib/python3.11"
+TAR_SRC = "/usr/include"
+log = hsvm.log
+
+
+class Fail(Exception):
+    pass
+
+
+def sh(cmd, cwd=None, timeout=1800, check=True):
+    """Host shell command; returns stdout (stderr folded in)."""
+    env = dict(os.environ, LC_ALL="C")
+    p = subprocess.run(cmd, shell=True, cwd=cwd, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=timeout, env=env)
+    if check and p.returncode != 0:
+        raise Fail("host command failed (exit %d): %s\n%s" % (p.returncode, cmd, p.stdout[-3000:]))
+    return p.stdout
+
+
+def ensure_packages():
+    sh("bash -c '. %s/scripts/lib/ensure-packages.sh && ensure_packages %s'"
+       % (ROOT, " ".join(PACKAGES)), timeout=1800)
+
+
+def setup_cache():
+    """Things built once and reused: the tar archive + its native unpack, an
+    autoreconf'd libxcrypt tree."""
+    os.makedirs(CACHE, exist_ok=True)
+    tar = os.path.join(CACHE, "usr-include.tar")
+    native = os.path.join(CACHE, "native-include")
+    if not os.path.exists(native + ".done"):
+        shutil.rmtree(native, ignore_errors=True)
+        sh("tar -C / -cf %s.tmp usr/include && mv %s.tmp %s" % (tar, tar, tar))
+        os.makedirs(native)
+        sh("tar -xf %s -C %s" % (tar, native))
+        open(native + ".done", "w").close()
+    xsrc = os.path.join(CACHE, "xcrypt-src")
+    if not os.path.exists(xsrc + ".done"):
+        shutil.rmtree(xsrc, ignore_errors=True)
+        sh("cp -a /usr/src/libxcrypt %s && rm -rf %s/debian" % (xsrc, xsrc))
+        sh("autoreconf -fi >autoreconf.log 2>&1 || { tail -20 autoreconf.log; exit 1; }", cwd=xsrc)
+        open(xsrc + ".done", "w").close()
+    return tar, native, xsrc
+
+
+class Ctx:
+    def __init__(self, guest, share):
+        self.guest = guest
+        self.share = share  # same path on host and guest
+
+    def g(self, script, timeout=1800):
+        res = self.guest.run("set -e\n" + script, timeout=timeout)
+        if res.rc != 0:
+            raise Fail("guest command failed (exit %d):\n%s\n--- output:\n%s"
+                       % (res.rc, script.strip()[-1500:], res.out[-3000:]))
+        return res.out
+
+    def p(self, *parts):
+        return os.path.join(self.share, *parts)
+
+    def same_tree(self, path):
+        """treehash on both sides; returns the entry count."""
+        gh = self.g("python3 %s treehash %s" % (GT, q(path))).split()
+        hh = sh("python3 %s treehash %s" % (GT, q(path))).split()
+        if gh != hh:
+            raise Fail("%s differs: guest %s, host %s" % (path, gh, hh))
+        return int(gh[0])
+
+
+def q(s):
+    return shlex.quote(str(s))
+
+
+# ---------------------------------------------------------------- workloads
+
+def w_git(c, cache):
+    d = c.p("git")
+    out = c.g("""
+mkdir -p {d} && cd {d}
+tar --exclude=__pycache__ -C {parent} -cf - {base} | tar -xf -
+git init -q -b main . && git config user.email wl@hostshare && git config user.name wl
+git add -A && git commit -q -m initial
+test -z "$(git status --porcelain)"
+echo files=$(git ls-files | wc -l)
+git checkout -q -b change
+git ls-files | sed -n '1~25p' | while IFS= read -r f; do echo '# changed in the guest' >> "$f"; done
+git mv {base}/README.txt {base}/README.moved 2>/dev/null || true
+git commit -q -a -m change
+git checkout -q main
+test -z "$(git status --porcelain)"
+echo changed=$(git diff --name-only main change | wc -l)
+git checkout -q change
+test -z "$(git status --porcelain)"
+git fsck --full --no-progress
+echo head=$(git rev-parse HEAD) index=$(git ls-files -s | sha256sum | cut -c1-16)
+""".format(d=d, parent=os.path.dirname(GIT_SRC), base=os.path.basename(GIT_SRC)), 3600)
+    files = int(out.split("files=")[1].split()[0])
+    if files < 2000:
+        raise Fail("only %d files in the git tree" % files)
+    n = c.same_tree(d)
+    ghead = out.split("head=")[1].split()[0]
+    hout = sh("cd %s && git fsck --full --no-progress && echo head=$(git rev-parse HEAD) "
+              "index=$(git ls-files -s | sha256sum | cut -c1-16) && git status --porcelain" % d)
+    if out.split("head=")[1].strip() != hout.split("head=")[1].strip():
+        raise Fail("host git sees %r, guest %r" % (hout, out.split("head=")[1]))
+    return "%d files tracked, %s changed on a branch, HEAD %s equal on both sides, %d entries " \
+           "(incl. .git) equal byte for byte" % (files, out.split("changed=")[1].split()[0],
+                                                 ghead[:12], n)
+
+
+def w_make(c, cache):
+    d = c.p("xcrypt")
+    sh("cp -a %s %s" % (cache["xsrc"], d))
+    sh("./configure --disable-static --disable-werror >configure.log 2>&1 || "
+       "{ tail -30 configure.log; exit 1; }", cwd=d, timeout=1800)
+    t0 = time.monotonic()
+    c.g("cd %s && make -j2 >make.log 2>&1 || { tail -40 make.log; exit 1; }" % d, 5400)
+    secs = time.monotonic() - t0
+    probe = ("python3 -c \"import ctypes; l = ctypes.CDLL('%s/.libs/libcrypt.so.2'); "
+             "l.crypt.restype = ctypes.c_char_p; "
+             "l.crypt.argtypes = (ctypes.c_char_p, ctypes.c_char_p); "
+             "print(l.crypt(b'hostshare', b'$6$saltsaltsalt$').decode())\"" % d)
+    gres = c.g(probe).strip()
+    hres = sh(probe).strip()
+    sysres = sh("python3 -c \"import crypt; print(crypt.crypt('hostshare', '$6$saltsaltsalt$'))\" "
+                "2>/dev/null").strip()
+    if gres != hres or not gres.startswith("$6$") or (sysres and sysres != gres):
+        raise Fail("crypt() results differ: guest %r host %r system %r" % (gres, hres, sysres))
+    n = c.same_tree(d)
+    objs = int(sh("find %s -name '*.o' -o -name '*.lo' | wc -l" % d))
+    return "make -j2 in %.0fs, %d objects; the guest-built libcrypt.so.2 gives the system's " \
+           "SHA-512 crypt() result in the guest and on the host; %d entries equal" % (secs, objs, n)
+
+
+def w_tar(c, cache):
+    d = c.p("tarx")
+    t0 = time.monotonic()
+    c.g("mkdir -p %s && tar -xf %s -C %s && diff -r %s %s" % (d, cache["tar"], d, d,
+                                                           cache["native"]), 3600)
+    secs = time.monotonic() - t0
+    sh("diff -r %s %s" % (d, cache["native"]))
+    n = c.same_tree(d)
+    size = os.path.getsize(cache["tar"]) >> 20
+    return "%d MiB archive, %d entries; tar x + diff -r in the guest %.0fs; diff -r on the host " \
+           "clean; trees equal" % (size, n, secs)
+
+
+def w_sqlite(c, cache):
+    d = c.p("sqlite")
+    out = c.g("""
+mkdir -p {d} && cd {d}
+python3 {gt} sqlite-writer {d}/db A 1500 & a=$!
+python3 {gt} sqlite-writer {d}/db B 1500 & b=$!
+wait $a; wait $b
+python3 {gt} sqlite-summary {d}/db
+sqlite3 {d}/db 'PRAGMA integrity_check; PRAGMA journal_mode;'
+sha256sum {d}/db
+ls {d}
+""".format(d=d, gt=GT), 3600)
+    gsum = [l for l in out.splitlines() if l.startswith("integrity=")][0]
+    gsha = [l for l in out.splitlines() if l.endswith("/db")][0].split()[0]
+    hsha = sh("sha256sum %s/db" % d).split()[0]
+    hsum = sh("python3 %s sqlite-summary %s/db" % (GT, d)).strip()
+    if "integrity=ok rows=3000 bad=0" not in gsum or gsum != hsum or gsha != hsha:
+        raise Fail("guest %r / %s, host %r / %s" % (gsum, gsha, hsum, hsha))
+    return "2 concurrent writers x 1500 rows, WAL: integrity ok, 3000 rows, same digest and " \
+           "same db bytes on both sides"
+
+
+FIO_ARGS = ("--name=verify --filename={f} --size=64M --bs=4k --rw=randwrite --ioengine=psync "
+            "--verify=crc32c --verify_fatal=1 --randrepeat=1 --randseed=4242")
+
+
+def w_fio(c, cache):
+    d = c.p("fio")
+    f = os.path.join(d, "data")
+    out = c.g("mkdir -p %s && fio %s --do_verify=1 --output-format=terse >%s/guest.out && "
+              "sha256sum %s" % (d, FIO_ARGS.format(f=f), d, f), 3600)
+    hsha = sh("sha256sum %s" % f).split()[0]
+    if out.split()[0] != hsha:
+        raise Fail("data differs: guest %s host %s" % (out.split()[0], hsha))
+    sh("fio %s --verify_only --output-format=terse >%s/host.out" % (FIO_ARGS.format(f=f), d))
+    return "64 MiB of 4 KiB random writes verified with crc32c in the guest, re-verified " \
+           "(--verify_only) on the host; same bytes"
+
+
+def w_rsync(c, cache):
+    d = c.p("rsync")
+    c.g("""
+mkdir -p {d}
+rsync -a {src}/ {d}/py/
+rsync -a {d}/py/ /tmp/rsync-back/
+diff -r {src} /tmp/rsync-back
+test -z "$(rsync -ani {src}/ {d}/py/)"
+test -z "$(rsync -ani {d}/py/ /tmp/rsync-back/)"
+rm -rf /tmp/rsync-back
+""".format(d=d, src=RSYNC_SRC), 3600)
+    sh("diff -r %s %s/py" % (RSYNC_SRC, d))
+    left = sh("rsync -ani %s/ %s/py/" % (RSYNC_SRC, d)).strip()
+    if left:
+        raise Fail("host rsync -ani sees differences:\n%s" % left[:2000])
+    n = c.same_tree(d)
+    return "%s (%d entries) in and back out: diff -r clean in the guest and on the host, " \
+           "rsync -ani finds no metadata difference" % (RSYNC_SRC, n)
+
+
+def w_venv(c, cache):
+    d = c.p("venv")
+    pkg = c.p("demo_pkg")
+    out = c.g("""
+cp -r {src} {pkg}
+python3 -m venv {d}
+{d}/bin/python -m pip --version
+{d}/bin/python -m pip install -q --no-index --no-build-isolation {pkg}
+{d}/bin/python -m hsdemo
+""".format(src=os.path.join(HERE, "demo_pkg"), pkg=pkg, d=d), 3600)
+    n = c.same_tree(d)
+    gline = [l for l in out.splitlines() if l.startswith("hsdemo ")][0]
+    hline = sh("%s/bin/python -m hsdemo" % d).strip()
+    if gline != hline:
+        raise Fail("guest %r host %r" % (gline, hline))
+    return "venv + pip install of a local package on the share; the package runs in the guest " \
+           "and on the host (%s); venv (%d entries) equal" % (gline.split()[1], n)
+
+
+WORKLOADS = [("git", w_git), ("make", w_make), ("tar", w_tar), ("sqlite", w_sqlite),
+             ("fio", w_fio), ("rsync", w_rsync), ("venv", w_venv)]
+
+
+# ---------------------------------------------------------------- churn
+
+class Churn:
+    """Host writer + host checker of the guest's files, and the same two in
+    the guest, all in share/churn, until stop()."""
+
+    def __init__(self, c):
+        self.c = c
+        self.dir = c.p("churn")
+        self.stop_file = os.path.join(self.dir, "STOP")
+        os.makedirs(self.dir)
+        self.procs = []
+
+    def start(self):
+        base = "python3 %s %%s %s --seconds 7200 --stop %s" % (CHURN, self.dir, self.stop_file)
+        self.procs.append(subprocess.Popen(base % "write" + " --who host", shell=True,
+                                           stdout=subprocess.PIPE, text=True))
+        self.procs.append(subprocess.Popen(base % "check" + " --who guest --interval 0.05",
+                                           shell=True, stdout=subprocess.PIPE, text=True))
+        self.c.g("cd /tmp && (nohup %s >/tmp/churn-write.json 2>&1 &) && "
+                 "(nohup %s >/tmp/churn-check.json 2>&1 &)"
+                 % (base % "write" + " --who guest", base % "check" + " --who host --interval 0.05"))
+
+    def stop(self):
+        open(self.stop_file, "w").close()
+        outs = []
+        for p in self.procs:
+            try:
+                outs.append(p.communicate(timeout=120)[0].strip())
+            except subprocess.TimeoutExpired:
+                p.kill()
+                outs.append("(timeout)")
+        # the guest sees STOP within its attribute timeout
+        gout = self.c.g("for i in $(seq 120); do "
+                        "pgrep -f 'churn.py' >/dev/null || break; sleep 1; done; "
+                        "cat /tmp/churn-write.json /tmp/churn-check.json", 300)
+        import json
+        host_check = json.loads(outs[1])
+        guest_check = json.loads(gout.strip().splitlines()[-1])
+        errors = host_check["errors"] + guest_check["errors"]
+        detail = ("host wrote %s; guest checked %d reads, saw %d generations (%d went back); "
+                  "guest wrote %s; host checked %d reads, %d generations (%d went back)"
+                  % (outs[0], guest_check["reads"], guest_check["generations_seen"],
+                     guest_check["went_back"], gout.strip().splitlines()[0],
+                     host_check["reads"], host_check["generations_seen"],
+                     host_check["went_back"]))
+        if errors:
+            raise Fail("corruption seen: %s\n%s" % (errors[:10], detail))
+        return detail
+
+
+# ---------------------------------------------------------------- crash
+
+def crash_test(args, images, accel, rundir):
+    """kill -9 of the share's daemon while the guest appends + fsyncs."""
+    share_dir = os.path.join(rundir, "crash-share")
+    os.makedirs(share_dir)
+    os.chmod(share_dir, 0o755)
+    wd = os.path.join(rundir, "crash-vm")
+    root = rootfs_vm.Share("hostshared", "rootfs", "/", readonly=True)
+    work = rootfs_vm.Share(args.daemon, "work", share_dir, cache=args.cache)
+    d = os.path.join(share_dir, "w")
+    s = rootfs_vm.Session(wd, root, [work], mem="1G", accel=accel, images=images)
+    s.start()
+    rc = None
+    try:
+        s.guest.mount_share(work, share_dir)
+        s.guest.run("cd /tmp && (nohup python3 %s crash-writer %s /tmp/acks >/tmp/cw.log 2>&1 &)"
+                    % (GT, d), 60)
+        # let it write for a while, then kill -9 the daemon mid-stream
+        deadline = time.monotonic() + 300
+        acked = 0
+        while time.monotonic() < deadline:
+            time.sleep(3)
+            out = s.guest.run("wc -l < /tmp/acks 2>/dev/null || echo 0", 30).out.strip()
+            acked = int(out or 0)
+            if acked >= 150:
+                break
+        pid = work.daemon.proc.pid
+        os.kill(pid, signal.SIGKILL)
+        work.daemon.proc.wait()
+        t_kill = time.monotonic()
+        time.sleep(2)
+        acks = s.guest.run("cat /tmp/acks", 60).out.split()
+        last = int(acks[-1]) if acks else -1
+        # every acknowledged record is on the host, whole
+        import hashlib
+        with open(os.path.join(d, "log"), "rb") as f:
+            data = f.read()
+        on_host = len(data) // 4096
+        for n in range(last + 1):
+            rec = data[n * 4096:(n + 1) * 4096]
+            want = ("%08d " % n).encode() + hashlib.sha256(str(n).encode()).hexdigest().encode() * 63
+            want = want[:4095] + b"\n"
+            if rec != want:
+                raise Fail("record %d (acknowledged after fsync) is %s on the host"
+                           % (n, "missing" if len(rec) < 4096 else "corrupted"))
+        for n in range(0, last + 1, 10):
+            if not os.path.exists(os.path.join(d, "f-%d" % n)):
+                raise Fail("file f-%d (fsync'd with its directory) is missing" % n)
+        tail = data[on_host * 4096:]
+        detail = ("%d records acknowledged before kill -9, all on the host; %d whole records and "
+                  "%d trailing bytes on the host" % (last + 1, on_host, len(tail)))
+    finally:
+        # The guest's share is dead (QEMU does not reconnect a vhost-user-fs
+        # device and the writer is blocked in it): stop it the hard way.
+        s.guest.kill()
+        root.stop()
+    # Restart on the same socket path: the killed daemon's socket file is
+    # still there (stale); the new daemon must take it over by itself.
+    sock = work.sock
+    if not os.path.exists(sock):
+        raise Fail("the killed daemon's socket %s is gone; cannot check the stale-socket path"
+                   % sock)
+    daemon = StaleSocketDaemon(args.daemon, sock, share_dir,
+                               os.path.join(rundir, "crash-restart-daemon.log"), cache=args.cache)
+    daemon.start()
+    work.daemon = daemon
+    wd2 = os.path.join(rundir, "crash-vm2")
+    os.makedirs(wd2)
+    root.start(wd2)
+    guest = rootfs_vm.RootGuest(images[0], images[1], accel, wd2, root, [work], mem="1G")
+    try:
+        guest.start(boot_timeout=180)
+        guest.mount_share(work, share_dir)
+        gh = guest.run("python3 %s treehash %s" % (GT, d), 600).out.split()
+        hh = sh("python3 %s treehash %s" % (GT, d)).split()
+        if gh != hh:
+            raise Fail("after the restart the guest sees %s, the host %s" % (gh, hh))
+        guest.poweroff(timeout=60)
+        rc = daemon.wait(15)
+    finally:
+        guest.kill()
+        root.stop()
+        daemon.kill()
+    if rc != 0:
+        raise Fail("the restarted daemon exited with %s; log: %s" % (rc, daemon.log_tail(10)))
+    return detail + "; restarted on the same (stale) socket path %.0fs after the kill, a new " \
+        "guest reads the same %s entries, daemon exit 0" % (time.monotonic() - t_kill, gh[0])
+
+
+class StaleSocketDaemon(hsvm.Daemon):
+    """A Daemon whose start() leaves an existing (stale) socket file in place
+    and waits for the daemon to bind a new one there."""
+
+    def start(self, timeout=15):
+        old = os.stat(self.sock).st_ino
+        self.logf = open(self.log_path, "ab")
+        self.logf.write(("### %s\n" % " ".join(self.cmd)).encode())
+        self.logf.flush()
+        self.proc = hsvm.spawn(self.cmd, stdin=subprocess.DEVNULL, stdout=self.logf,
+                               stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise Fail("the daemon refused to start on the stale socket (exit %s):\n%s"
+                           % (self.proc.returncode, self.log_tail()))
+            try:
+                if os.stat(self.sock).st_ino != old:
+                    return self
+            except FileNotFoundError:
+                pass
+            time.sleep(0.05)
+        raise Fail("the daemon did not bind %s within %ds" % (self.sock, timeout))
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cache", default="auto", choices=["auto", "never", "always", "metadata"])
+    ap.add_argument("--daemon", default="hostshared", choices=["hostshared", "reference"])
+    ap.add_argument("--only", action="append", default=[])
+    ap.add_argument("--skip-crash", action="store_true")
+    ap.add_argument("--no-churn", action="store_true")
+    ap.add_argument("--report", help="append the result table (markdown) to this file")
+    args = ap.parse_args()
+    t_all = time.monotonic()
+    ensure_packages()
+    tar, native, xsrc = setup_cache()
+    cache = {"tar": tar, "native": native, "xsrc": xsrc}
+    images = rootfs_vm.build_images()
+    accel = os.environ.get("HOSTSHARE_ACCEL")
+    if accel in (None, "", "auto"):
+        accel, why = hsvm.choose_accel(images[0], images[1])
+    rundir = os.path.join(OUT, "runs", time.strftime("%Y%m%d-%H%M%S"))
+    share = os.path.join(rundir, "share")
+    os.makedirs(share)
+    os.chmod(share, 0o755)
+    results = []
+
+    def record(name, status, secs, detail):
+        results.append((name, status, secs, detail))
+        print("%-4s %-7s %6.0fs  %s" % (status, name, secs, detail.splitlines()[0] if detail
+                                         else ""), flush=True)
+        if status == "FAIL":
+            for line in detail.splitlines()[1:40]:
+                print("      | " + line, flush=True)
+
+    root = rootfs_vm.Share("hostshared", "rootfs", "/", readonly=True)
+    work = rootfs_vm.Share(args.daemon, "work", share, cache=args.cache)
+    selected = [w for w in WORKLOADS if not args.only or w[0] in args.only]
+    if selected:
+        with rootfs_vm.Session(os.path.join(rundir, "vm"), root, [work], mem="2G", accel=accel,
+                               images=images) as s:
+            log("guest booted from / in %.1fs (accel %s); share %s" %
+                (s.guest.boot_secs, accel, work.describe()))
+            s.guest.mount_share(work, share)
+            c = Ctx(s.guest, share)
+            churn = None
+            if not args.no_churn:
+                churn = Churn(c)
+                churn.start()
+            for name, fn in selected:
+                t0 = time.monotonic()
+                try:
+                    record(name, "PASS", time.monotonic() - t0, fn(c, cache))
+                except (Fail, hsvm.VMError) as e:
+                    record(name, "FAIL", time.monotonic() - t0, str(e))
+                    if not s.guest.alive():
+                        break
+                if work.daemon is not None and not work.daemon.alive():
+                    record("daemon", "FAIL", 0, "the share's daemon died; log:\n"
+                           + work.daemon.log_tail(30))
+                    break
+            if churn is not None:
+                t0 = time.monotonic()
+                try:
+                    record("churn", "PASS", time.monotonic() - t0, churn.stop())
+                except (Fail, hsvm.VMError) as e:
+                    record("churn", "FAIL", time.monotonic() - t0, str(e))
+    if not args.skip_crash and (not args.only or "crash" in args.only):
+        t0 = time.monotonic()
+        try:
+            record("crash", "PASS", time.monotonic() - t0,
+                   crash_test(args, images, accel, rundir))
+        except (Fail, hsvm.VMError) as e:
+            record("crash", "FAIL", time.monotonic() - t0, str(e))
+    passed = sum(1 for r in results if r[1] == "PASS")
+    failed = len(results) - passed
+    if args.report:
+        with open(args.report, "a") as f:
+            f.write("\nWorkloads, %s cache=%s, accel %s, %s:\n\n| workload | result | time | "
+                    "what was checked |\n|---|---|---|---|\n"
+                    % (args.daemon, args.cache, accel, time.strftime("%Y-%m-%d")))
+            for name, status, secs, detail in results:
+                f.write("| %s | %s | %.0f s | %s |\n" % (name, status, secs,
+                                                         detail.splitlines()[0].replace("|", "/")))
+    print("workloads: %s cache=%s accel=%s, run directory %s, total %.0fs"
+          % (args.daemon, args.cache, accel, rundir, time.monotonic() - t_all))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
