@@ -3,8 +3,10 @@
 #
 #   scripts/test.sh
 #
-# 1. unit + in-process integration tests (GoogleTest via ctest), built with
-#    AddressSanitizer + UndefinedBehaviorSanitizer and -Werror;
+# 1. unit + in-process integration + hostile-input tests (GoogleTest via
+#    ctest), built with AddressSanitizer + UndefinedBehaviorSanitizer and -Werror;
+# 1b. the libFuzzer targets, HOSTSHARE_FUZZ_SECONDS (default 60) per target
+#    (scripts/fuzz.sh; a crash fails the run);
 # 2. the end-to-end suite: a real Linux guest under QEMU mounts the share with
 #    the kernel's virtio-fs driver, against hostshared and then against the
 #    reference C virtiofsd (/usr/lib/qemu/virtiofsd).
@@ -28,6 +30,9 @@ echo "== unit and integration tests"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir build-asan --output-on-failure -j2
+
+echo "== fuzzers (${HOSTSHARE_FUZZ_SECONDS:-60} s per target, side by side)"
+bash "$here/fuzz.sh" "${HOSTSHARE_FUZZ_SECONDS:-60}"
 
 if [ "${HOSTSHARE_SKIP_E2E:-0}" = 1 ]; then
     echo "== end-to-end suite skipped: HOSTSHARE_SKIP_E2E=1"
