@@ -15,8 +15,10 @@
 //   unshare  only CLONE_FS (the passthrough's per-thread fs context);
 //   mmap, mprotect  never PROT_EXEC: no new code after start-up;
 //   socket   fails EACCES: glibc's syslog() reconnect path may try it.
-// Sanitizer builds (ASan/UBSan) allow a few more calls their runtimes make
-// (see kSanitizerExtra in the .cc).
+// Sanitizer builds (ASan/UBSan) allow one more call their runtime makes
+// (pipe2), and fail with EPERM, instead of dying, the calls an error report
+// tries (fork/exec of a symbolizer, readlink): the report then completes,
+// unsymbolized (see the .cc).
 //
 // Modes (--seccomp): kill  - the process dies with SIGSYS (default, like the
 // Rust virtiofsd); log - the call is allowed and the kernel logs it (dmesg,
@@ -36,9 +38,9 @@ enum class SeccompAction { kNone, kLog, kTrap, kKill };
 
 const char* SeccompActionName(SeccompAction a);
 
-// Names of the allowed system calls (including the argument-restricted
-// ones), for the log line and tests. Sanitizer extras included when built
-// with sanitizers.
+// Names of the system calls with a rule: allowed, allowed with restricted
+// arguments, or answered with an errno (clone3, socket). Sanitizer extras
+// included when built with sanitizers. For the log and tests.
 std::vector<std::string> AllowedSyscalls();
 
 // Installs the filter with `action` for calls outside the list (nothing for
