@@ -103,6 +103,15 @@ class Session:
         self.guest = hsvm.Guest(self.kernel, self.initrd, self.accel, sock, TAG, wd)
         try:
             self.guest.start()
+        except hsvm.VMError as e:
+            dead = not self.daemon.alive()
+            self.guest.kill()
+            self.daemon.kill()
+            if dead:
+                rc = self.daemon.proc.returncode
+                raise hsvm.VMError("the daemon exited (status %s%s) while the guest booted; "
+                                   "then: %s" % (rc, ", signal %d" % -rc if rc < 0 else "", e))
+            raise
         except Exception:
             self.guest.kill()
             self.daemon.kill()
