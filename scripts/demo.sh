@@ -30,11 +30,9 @@ ensure_packages qemu-system-x86 qemu-system-common python3 busybox-static cpio g
     gcc libc6-dev linux-image-amd64 kmod
 if [ "$daemon" = hostshared ]; then
     ensure_packages cmake ninja-build g++ pkg-config libgtest-dev libseccomp-dev libcap-ng-dev
-    echo "== building hostshared"
-    if [ ! -f build/build.ninja ]; then
-        cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
-    fi
-    ninja -C build hostshared
+    echo "== building the project (Release)"
+    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    ninja -C build
 fi
 
 demo_dir=${1:-$root/build/demo/shared}

@@ -4,7 +4,8 @@
 Used by scripts/demo.sh and by the e2e suite (tests/e2e/run.py).
 
   * build_guest_images(): runs scripts/build-initramfs.sh (cached).
-  * choose_accel(): KVM when a tiny probe boot reaches init quickly, else TCG;
+  * choose_accel(): KVM when a tiny probe boot reaches init quickly, else TCG
+    (the verdict is cached for a day next to the initramfs);
     HOSTSHARE_ACCEL=tcg|kvm|auto overrides.
   * Daemon: starts hostshared or the reference virtiofsd on a socket.
   * Guest: boots the kernel + initramfs with a vhost-user-fs-pci device and
@@ -25,6 +26,7 @@ CLI:
 import argparse
 import atexit
 import base64
+import json
 import os
 import shutil
 import signal
@@ -109,7 +111,8 @@ def _kvm_usable():
 
 
 def probe_accel(accel, kernel, initrd, timeout):
-    """Boots the initramfs in probe mode; True if init ran within timeout."""
+    """Boots the initramfs in probe mode; returns (ok, seconds, detail), ok
+    when init ran within timeout."""
     cmd = [QEMU, "-accel", accel, "-m", "256M", "-nodefaults", "-no-user-config",
            "-nographic", "-serial", "stdio", "-kernel", kernel, "-initrd", initrd,
            "-append", "console=ttyS0 quiet hostshare.probe"]
@@ -133,13 +136,22 @@ def probe_accel(accel, kernel, initrd, timeout):
             if not chunk and proc.poll() is not None:
                 break
     elapsed = time.monotonic() - start
-    if proc.poll() is None:
+    exited = proc.poll()
+    if exited is None:
         try:
             proc.wait(timeout=3 if ok else 0.1)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    return ok, elapsed
+    if ok:
+        detail = "reached init in %.1fs" % elapsed
+    elif exited is not None:
+        last = [l for l in buf.decode("utf-8", "replace").splitlines() if "qemu" in l.lower()]
+        detail = "QEMU exited with status %d after %.1fs%s" % (
+            exited, elapsed, (": " + last[-1].strip()[:160]) if last else "")
+    else:
+        detail = "did not reach init within %.0fs" % timeout
+    return ok, elapsed, detail
 
 
 def choose_accel(kernel, initrd):
@@ -151,11 +163,34 @@ def choose_accel(kernel, initrd):
         raise VMError("HOSTSHARE_ACCEL must be tcg, kvm or auto, not %r" % forced)
     if not _kvm_usable():
         return "tcg", "no usable /dev/kvm"
+    # The probe costs up to its timeout: remember its verdict for a day, for
+    # this kernel, QEMU binary and /dev/kvm.
+    cache = os.path.join(os.path.dirname(initrd), "accel-probe.json")
+    qemu = shutil.which(QEMU) or QEMU
+    try:
+        key = "%s %d | %s %d | %d" % (kernel, os.stat(kernel).st_mtime, qemu,
+                                     os.stat(qemu).st_mtime, os.stat("/dev/kvm").st_rdev)
+    except OSError:
+        key = None
+    try:
+        with open(cache) as f:
+            c = json.load(f)
+        if key and c.get("key") == key and time.time() - c.get("when", 0) < 86400:
+            return c["accel"], c["why"] + " (cached probe result from %s)" % time.strftime(
+                "%H:%M", time.localtime(c["when"]))
+    except (OSError, ValueError, KeyError):
+        pass
     limit = float(os.environ.get("HOSTSHARE_KVM_PROBE_TIMEOUT", "10"))
-    ok, secs = probe_accel("kvm", kernel, initrd, limit)
-    if ok:
-        return "kvm", "KVM probe boot reached init in %.1fs" % secs
-    return "tcg", "KVM probe boot did not reach init within %.0fs" % limit
+    ok, secs, detail = probe_accel("kvm", kernel, initrd, limit)
+    accel = "kvm" if ok else "tcg"
+    why = "KVM probe boot " + detail
+    if key:
+        try:
+            with open(cache, "w") as f:
+                json.dump({"key": key, "when": time.time(), "accel": accel, "why": why}, f)
+        except OSError:
+            pass
+    return accel, why
 
 
 # --------------------------------------------------------------------------
