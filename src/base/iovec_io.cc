@@ -8,8 +8,8 @@
 
 namespace hostshare {
 
-IovecCursor::IovecCursor(std::vector<iovec> segs) : segs_(std::move(segs)) {
-  for (const iovec& v : segs_) remaining_ += v.iov_len;
+IovecCursor::IovecCursor(const iovec* segs, size_t count) : segs_(segs), count_(count) {
+  for (size_t i = 0; i < count; ++i) remaining_ += segs[i].iov_len;
 }
 
 void IovecCursor::Copy(void* buf, size_t n, bool to_segs) {
@@ -31,7 +31,7 @@ void IovecCursor::Copy(void* buf, size_t n, bool to_segs) {
 
 void IovecCursor::Advance(size_t n) {
   remaining_ -= n;
-  while (index_ < segs_.size()) {
+  while (index_ < count_) {
     size_t left = segs_[index_].iov_len - offset_;
     if (n < left) {
       offset_ += n;
@@ -40,7 +40,7 @@ void IovecCursor::Advance(size_t n) {
     n -= left;
     ++index_;
     offset_ = 0;
-    if (n == 0 && (index_ >= segs_.size() || segs_[index_].iov_len > 0)) return;
+    if (n == 0 && (index_ >= count_ || segs_[index_].iov_len > 0)) return;
   }
 }
 
@@ -48,7 +48,7 @@ size_t IovecCursor::Peek(size_t n, std::vector<iovec>* out) const {
   out->clear();
   size_t covered = 0;
   size_t off = offset_;
-  for (size_t i = index_; i < segs_.size() && covered < n && out->size() < IOV_MAX; ++i) {
+  for (size_t i = index_; i < count_ && covered < n && out->size() < IOV_MAX; ++i) {
     size_t len = std::min(segs_[i].iov_len - off, n - covered);
     if (len > 0) {
       out->push_back({static_cast<char*>(segs_[i].iov_base) + off, len});
@@ -57,6 +57,14 @@ size_t IovecCursor::Peek(size_t n, std::vector<iovec>* out) const {
     off = 0;
   }
   return covered;
+}
+
+IovecReader::IovecReader(std::vector<iovec> segs)
+    : owned_(std::move(segs)), cur_(owned_.data(), owned_.size()) {}
+
+void IovecReader::Reset(const iovec* segs, size_t count) {
+  owned_.clear();
+  cur_ = IovecCursor(segs, count);
 }
 
 Status IovecReader::Read(void* dst, size_t n) {
@@ -81,7 +89,19 @@ Result<size_t> IovecReader::ReadToFile(int fd, uint64_t offset, size_t n) {
   return static_cast<size_t>(rc);
 }
 
-IovecWriter::IovecWriter(std::vector<iovec> segs) : all_(segs), cur_(std::move(segs)) {}
+IovecWriter::IovecWriter(std::vector<iovec> segs)
+    : owned_(std::move(segs)),
+      segs_(owned_.data()),
+      count_(owned_.size()),
+      cur_(owned_.data(), owned_.size()) {}
+
+void IovecWriter::Reset(const iovec* segs, size_t count) {
+  owned_.clear();
+  segs_ = segs;
+  count_ = count;
+  cur_ = IovecCursor(segs, count);
+  written_ = 0;
+}
 
 Status IovecWriter::Write(const void* src, size_t n) {
   if (n > cur_.Remaining()) return Errno{EINVAL};
@@ -99,7 +119,7 @@ Status IovecWriter::Skip(size_t n) {
 
 Status IovecWriter::WriteAt(size_t pos, const void* src, size_t n) {
   if (pos > written_ || n > written_ - pos) return Errno{EINVAL};
-  IovecCursor c(all_);
+  IovecCursor c(segs_, count_);
   c.Advance(pos);
   c.Copy(const_cast<void*>(src), n, /*to_segs=*/true);
   return OkStatus();
