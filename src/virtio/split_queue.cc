@@ -47,6 +47,7 @@ SplitQueue::SplitQueue(std::shared_ptr<const GuestMemory> mem, const QueueLayout
       indirect_(indirect) {
   // The used index is ours; on (re)start it equals where the guest expects.
   used_idx_ = __atomic_load_n(U16(l_.used, 2), __ATOMIC_ACQUIRE);
+  published_used_ = used_idx_;
   signalled_used_ = used_idx_;
 }
 
@@ -74,18 +75,29 @@ SplitQueue::PopResult SplitQueue::Pop(Chain* chain) {
 }
 
 void SplitQueue::PushUsed(uint16_t head, uint32_t len) {
+  AddUsed(head, len);
+  PublishUsed();
+}
+
+void SplitQueue::AddUsed(uint16_t head, uint32_t len) {
   uint16_t slot = used_idx_ & (l_.size - 1);
   uint8_t* elem = l_.used + 4 + 8 * uint64_t{slot};
   uint32_t id = head;
   memcpy(elem, &id, 4);
   memcpy(elem + 4, &len, 4);
   ++used_idx_;
+}
+
+void SplitQueue::PublishUsed() {
+  if (published_used_ == used_idx_) return;
+  // The elements before the index (virtio 1.2 §2.7.13.3).
   __atomic_store_n(U16(l_.used, 2), used_idx_, __ATOMIC_RELEASE);
+  published_used_ = used_idx_;
 }
 
 bool SplitQueue::NeedsInterrupt() {
   uint16_t old = signalled_used_;
-  uint16_t now = used_idx_;
+  uint16_t now = published_used_;
   if (old == now) return false;
   signalled_used_ = now;
   // Order the used index store before reading the guest's suppression hint.
@@ -96,6 +108,13 @@ bool SplitQueue::NeedsInterrupt() {
   }
   uint16_t flags = __atomic_load_n(U16(l_.avail, 0), __ATOMIC_RELAXED);
   return (flags & kAvailFNoInterrupt) == 0;
+}
+
+void SplitQueue::DisableNotifications() {
+  if (event_idx_) return;
+  uint16_t flags = __atomic_load_n(U16(l_.used, 0), __ATOMIC_RELAXED);
+  __atomic_store_n(U16(l_.used, 0), static_cast<uint16_t>(flags | kUsedFNoNotify),
+                   __ATOMIC_RELAXED);
 }
 
 bool SplitQueue::EnableNotifications() {

@@ -11,7 +11,9 @@
 // EVENT_IDX a full fence separates publishing the used index from reading
 // used_event, and publishing avail_event from re-reading the avail index.
 //
-// Thread-safety: one thread pops and pushes at a time (the queue's worker).
+// Thread-safety: one thread pops (the queue's worker); one thread at a time
+// adds and publishes used elements (the worker, or a pool thread holding the
+// worker's used-ring lock). The two sides share no fields.
 #pragma once
 
 #include <cstdint>
@@ -47,11 +49,20 @@ class SplitQueue {
   ChainError error() const { return error_; }
   const char* broken_reason() const { return broken_reason_; }
 
-  // Returns a chain to the guest with `len` bytes written.
+  // Returns a chain to the guest with `len` bytes written: AddUsed +
+  // PublishUsed.
   void PushUsed(uint16_t head, uint32_t len);
-  // True when the guest wants an interrupt for what was pushed since the
+  // Writes a used element without making it visible yet; a batch of them
+  // becomes visible with one PublishUsed() (one release store of used->idx).
+  void AddUsed(uint16_t head, uint32_t len);
+  void PublishUsed();
+  // True when the guest wants an interrupt for what was published since the
   // last call (EVENT_IDX aware); resets the tracking.
   bool NeedsInterrupt();
+  // While the device drains the ring, the guest need not kick: without
+  // EVENT_IDX this sets VRING_USED_F_NO_NOTIFY (with EVENT_IDX the stale
+  // avail_event already suppresses kicks).
+  void DisableNotifications();
   // Re-arms kick notifications after the avail ring was drained. Returns
   // true if new chains arrived meanwhile (the caller must pop again).
   bool EnableNotifications();
@@ -65,8 +76,9 @@ class SplitQueue {
   std::shared_ptr<const GuestMemory> mem_;
   QueueLayout l_;
   uint16_t next_avail_;
-  uint16_t used_idx_;
-  uint16_t signalled_used_;  // used_idx_ at the last interrupt decision
+  uint16_t used_idx_;        // next used slot (AddUsed)
+  uint16_t published_used_;  // used->idx as the guest sees it
+  uint16_t signalled_used_;  // published_used_ at the last interrupt decision
   bool event_idx_;
   bool indirect_;
   ChainError error_ = ChainError::kNone;
