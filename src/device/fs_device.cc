@@ -6,8 +6,10 @@
 
 namespace hostshare::device {
 
-FsDevice::FsDevice(RequestHandler& handler, std::string tag)
-    : handler_(handler), tag_(std::move(tag)) {}
+FsDevice::FsDevice(RequestHandler& handler, std::string tag, uint32_t pool_threads)
+    : handler_(handler),
+      tag_(std::move(tag)),
+      pool_(pool_threads > 0 ? std::make_unique<BlockingPool>(pool_threads, handler) : nullptr) {}
 
 FsDevice::~FsDevice() { Reset(); }
 
@@ -27,7 +29,8 @@ void FsDevice::StartQueue(uint32_t index, std::unique_ptr<virtio::SplitQueue> qu
   // The session validated index < MaxQueues().
   workers_.at(index).reset();
   workers_.at(index) =
-      std::make_unique<QueueWorker>(index, std::move(queue), kick_fd, std::move(call), handler_);
+      std::make_unique<QueueWorker>(index, std::move(queue), kick_fd, std::move(call), handler_,
+                                    pool_.get());
 }
 
 uint16_t FsDevice::StopQueue(uint32_t index) {

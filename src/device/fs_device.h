@@ -2,8 +2,10 @@
 //
 // Queue 0 is the high-priority queue, queues 1..N the request queues; every
 // queue gets its own worker thread that hands requests to the handler (the
-// FUSE server). The config space (tag + num_request_queues) is exposed only
-// when a tag was given.
+// FUSE server). With pool_threads > 0, requests that may block go to a
+// shared BlockingPool of that many threads (--thread-pool-size). The
+// config space (tag + num_request_queues) is exposed only when a tag was
+// given.
 //
 // Thread-safety: DeviceBackend methods run on the session thread.
 #pragma once
@@ -12,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "device/blocking_pool.h"
 #include "device/queue_worker.h"
 #include "device/request_handler.h"
 #include "vhost_user/device_backend.h"
@@ -23,8 +26,8 @@ class FsDevice : public vhost_user::DeviceBackend {
   static constexpr uint32_t kMaxRequestQueues = 16;
   static constexpr size_t kTagMax = 36;  // virtio_fs_config.tag
 
-  // `tag` may be empty (no config space).
-  FsDevice(RequestHandler& handler, std::string tag);
+  // `tag` may be empty (no config space). `pool_threads` 0: no pool.
+  FsDevice(RequestHandler& handler, std::string tag, uint32_t pool_threads = 0);
   ~FsDevice() override;
 
   uint64_t DeviceFeatures() const override { return 0; }
@@ -38,6 +41,9 @@ class FsDevice : public vhost_user::DeviceBackend {
  private:
   RequestHandler& handler_;
   std::string tag_;
+  // Declared before the workers: destroyed after them (they wait for their
+  // pool jobs when they stop).
+  std::unique_ptr<BlockingPool> pool_;
   std::array<std::unique_ptr<QueueWorker>, 1 + kMaxRequestQueues> workers_;
 };
 

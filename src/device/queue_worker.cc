@@ -4,21 +4,43 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
-#include "base/iovec_io.h"
 #include "base/log.h"
 
 namespace hostshare::device {
+namespace {
+
+// Bytes of a request the handler gets to see to decide whether it may block
+// (fuse_in_header + the start of the body, e.g. fuse_read_in.size).
+constexpr size_t kPeekBytes = 96;
+
+// Copies the first bytes of the chain's readable part.
+size_t PeekRequest(const virtio::Chain& chain, uint8_t* buf, size_t cap) {
+  size_t n = 0;
+  for (const iovec& v : chain.readable) {
+    size_t take = std::min(v.iov_len, cap - n);
+    memcpy(buf + n, v.iov_base, take);
+    n += take;
+    if (n == cap) break;
+  }
+  return n;
+}
+
+}  // namespace
 
 QueueWorker::QueueWorker(uint32_t index, std::unique_ptr<virtio::SplitQueue> queue, int kick_fd,
-                         std::shared_ptr<virtio::Notifier> call, RequestHandler& handler)
+                         std::shared_ptr<virtio::Notifier> call, RequestHandler& handler,
+                         BlockingPool* pool)
     : index_(index),
       queue_(std::move(queue)),
       kick_fd_(kick_fd),
       call_(std::move(call)),
       handler_(handler),
+      pool_(pool),
       stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  batch_.reserve(kMaxBatch);
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -29,34 +51,102 @@ uint16_t QueueWorker::Stop() {
     stopped_ = true;
     (void)eventfd_write(stop_fd_.get(), 1);
     if (thread_.joinable()) thread_.join();
+    // Requests in the pool still write into guest memory and the used ring:
+    // the index we report must cover them (vhost-user GET_VRING_BASE).
+    std::unique_lock<std::mutex> lock(used_mu_);
+    idle_cv_.wait(lock, [this] { return in_pool_ == 0; });
   }
   return queue_->next_avail();
 }
 
+void QueueWorker::Serve() {
+  if (pool_ != nullptr) {
+    uint8_t head[kPeekBytes];
+    size_t n = PeekRequest(chain_, head, sizeof head);
+    if (handler_.MayBlock(head, n)) {
+      PoolJob* job;
+      {
+        std::lock_guard<std::mutex> lock(used_mu_);
+        job = free_jobs_;
+        if (job != nullptr) free_jobs_ = job->next;
+        ++in_pool_;
+      }
+      if (job == nullptr) {
+        jobs_.push_back(std::make_unique<PoolJob>());
+        job = jobs_.back().get();
+        job->client = this;
+      }
+      // Swap, not copy: both sides keep their vectors' capacity.
+      std::swap(job->chain, chain_);
+      pool_->Submit(job);
+      return;
+    }
+  }
+  in_.Reset(chain_.readable.data(), chain_.readable.size());
+  out_.Reset(chain_.writable.data(), chain_.writable.size());
+  size_t len = handler_.Handle(in_, out_);
+  batch_.push_back({chain_.head, static_cast<uint32_t>(len)});
+}
+
+void QueueWorker::Flush() {
+  bool signal;
+  if (pool_ != nullptr) {
+    std::lock_guard<std::mutex> lock(used_mu_);
+    for (const Completed& c : batch_) queue_->AddUsed(c.head, c.len);
+    queue_->PublishUsed();
+    signal = queue_->NeedsInterrupt();
+  } else {
+    for (const Completed& c : batch_) queue_->AddUsed(c.head, c.len);
+    queue_->PublishUsed();
+    signal = queue_->NeedsInterrupt();
+  }
+  batch_.clear();
+  if (signal) call_->Signal();
+}
+
+void QueueWorker::Done(PoolJob* job, size_t len) {
+  // Once in_pool_ may reach 0, Stop() can return and the worker be
+  // destroyed: after unlocking, touch nothing of `this`.
+  std::shared_ptr<virtio::Notifier> call;
+  {
+    std::lock_guard<std::mutex> lock(used_mu_);
+    queue_->AddUsed(job->chain.head, static_cast<uint32_t>(len));
+    queue_->PublishUsed();
+    if (queue_->NeedsInterrupt()) call = call_;
+    job->next = free_jobs_;
+    free_jobs_ = job;
+    if (--in_pool_ == 0) idle_cv_.notify_all();
+  }
+  if (call) call->Signal();
+}
+
 bool QueueWorker::Drain() {
-  virtio::Chain chain;
+  queue_->DisableNotifications();
   for (;;) {
-    for (;;) {
-      auto r = queue_->Pop(&chain);
+    uint32_t n = 0;
+    bool broken = false;
+    for (; n < kMaxBatch; ++n) {
+      auto r = queue_->Pop(&chain_);
       if (r == virtio::SplitQueue::PopResult::kEmpty) break;
       if (r == virtio::SplitQueue::PopResult::kBroken) {
         LOG_ERROR("queue %u: the guest corrupted the ring (%s); queue stopped", index_,
                   queue_->broken_reason());
-        return false;
+        broken = true;
+        break;
       }
-      IovecReader in(std::move(chain.readable));
-      IovecWriter out(std::move(chain.writable));
-      size_t len = handler_.Handle(in, out);
-      queue_->PushUsed(chain.head, static_cast<uint32_t>(len));
+      Serve();
     }
+    Flush();
+    if (broken) return false;
+    if (n == kMaxBatch) continue;  // more may be waiting: serve them first
     if (!queue_->EnableNotifications()) return true;
+    queue_->DisableNotifications();
   }
 }
 
 void QueueWorker::Run() {
   // Chains may already be waiting when a ring (re)starts.
   bool broken = !Drain();
-  if (queue_->NeedsInterrupt()) call_->Signal();
   pollfd fds[2] = {{stop_fd_.get(), POLLIN, 0}, {kick_fd_, POLLIN, 0}};
   for (;;) {
     // A broken queue is no longer served: only a stop request matters.
@@ -84,7 +174,6 @@ void QueueWorker::Run() {
       continue;
     }
     broken = !Drain();
-    if (queue_->NeedsInterrupt()) call_->Signal();
   }
 }
 
