@@ -47,10 +47,16 @@ Result<ScopedFd> OpenPathAt(int dirfd, const char* name) {
   return ScopedFd(fd);
 }
 
-Result<struct stat> StatFd(int fd, InodeKey* key) {
+Result<struct stat> StatFd(int fd, InodeKey* key) { return StatAt(fd, "", key); }
+
+Result<struct stat> StatAt(int dirfd, const char* name, InodeKey* key) {
+  // A name is a single validated component: no symlink is followed, no
+  // automount triggered, nothing outside dirfd reached.
+  const int flags = (name[0] == '\0' ? AT_EMPTY_PATH : AT_NO_AUTOMOUNT) | AT_SYMLINK_NOFOLLOW |
+                    AT_STATX_SYNC_AS_STAT;
   struct statx stx;
-  if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT,
-            STATX_BASIC_STATS | STATX_MNT_ID, &stx) != 0) {
+  if (statx(dirfd, name, flags, STATX_BASIC_STATS | (key != nullptr ? STATX_MNT_ID : 0), &stx) !=
+      0) {
     return LastErrno();
   }
   struct stat st {};

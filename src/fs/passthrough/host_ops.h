@@ -42,5 +42,9 @@ struct FdName {
 // statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) as a struct stat, plus
 // the table key (dev, ino, mount id).
 [[nodiscard]] Result<struct stat> StatFd(int fd, InodeKey* key);
+// The same for `name` (a validated single component) under `dirfd`, not
+// following it: one syscall where OpenPathAt + StatFd take two (or three,
+// with the close, when the inode is already known).
+[[nodiscard]] Result<struct stat> StatAt(int dirfd, const char* name, InodeKey* key);
 
 }  // namespace hostshare::fs

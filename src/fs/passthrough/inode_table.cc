@@ -233,6 +233,25 @@ Result<InodeTable::Inserted> InodeTable::Insert(ScopedFd fd, const InodeKey& key
   return Inserted{Encode(shard, slot, e.gen), e.gen};
 }
 
+Result<InodeTable::Inserted> InodeTable::Ref(const InodeKey& key) {
+  uint64_t h = Hash(key);
+  uint32_t shard = static_cast<uint32_t>(h >> 60) % kShards;
+  Shard& s = shards_[shard];
+  std::lock_guard<std::mutex> lock(s.mu);
+  uint32_t found = Find(s, key, h);
+  if (found == 0) return Errno{ENOENT};
+  Slot& e = s.slots[found];
+  if (e.lookups < std::numeric_limits<uint64_t>::max()) ++e.lookups;
+  return Inserted{Encode(shard, found, e.gen), e.gen};
+}
+
+bool InodeTable::Contains(const InodeKey& key) const {
+  uint64_t h = Hash(key);
+  const Shard& s = shards_[static_cast<uint32_t>(h >> 60) % kShards];
+  std::lock_guard<std::mutex> lock(s.mu);
+  return Find(s, key, h) != 0;
+}
+
 Result<InodeRef> InodeTable::Get(fuse::NodeId id) {
   uint32_t shard, slot, gen;
   if (!Decode(id, &shard, &slot, &gen)) return Errno{ENOENT};

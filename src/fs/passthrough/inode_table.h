@@ -100,6 +100,12 @@ class InodeTable {
   // Fails ENFILE only when the id space is exhausted.
   [[nodiscard]] Result<Inserted> Insert(ScopedFd fd, const InodeKey& key, uint32_t type);
 
+  // Counts one lookup of `key` if it is live (no fd needed: the lookup fast
+  // path stats a name and finds the inode it already holds). ENOENT if not.
+  [[nodiscard]] Result<Inserted> Ref(const InodeKey& key);
+  // True when `key` is live (a hint: it may be forgotten right after).
+  bool Contains(const InodeKey& key) const;
+
   // ENOENT for ids never issued (0, 2^64-1, out of range), ESTALE for ids
   // whose entry was forgotten or whose slot now holds another generation.
   [[nodiscard]] Result<InodeRef> Get(fuse::NodeId id);

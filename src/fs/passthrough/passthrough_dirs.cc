@@ -3,8 +3,9 @@
 //
 // READDIR cookies are the host's d_off values: each call seeks the handle's
 // fd to the guest's cookie and reads with getdents64, so a call that stops
-// early (reply full) loses nothing. READDIRPLUS looks up each entry (one
-// openat + one statx) and counts the lookup only if the sink accepts the
+// early (reply full) loses nothing. READDIRPLUS looks up each entry (an
+// inode we already hold: one statx of the name; a new one: one openat2 and
+// one statx of the fd) and counts the lookup only if the sink accepts the
 // entry; "." and ".." go out with node id 0 and are never looked up.
 #include <dirent.h>
 #include <fcntl.h>
@@ -112,7 +113,11 @@ Status PassthroughFs::ReadDir(const fuse::Context&, fuse::NodeId node, fuse::Han
       if (!IsDotOrDotDot(name)) {
         auto cname = ToCName(name);
         if (cname.ok()) {
-          auto looked = LookupChild(*dir, cname->s);
+          // Stat the name first only when getdents' inode number says we
+          // probably hold the inode (then that one statx is the whole
+          // lookup); a new inode costs an open and a stat, never two stats.
+          const InodeKey probe{dir->key().dev, d.d_ino, dir->key().mnt_id};
+          auto looked = LookupChild(*dir, cname->s, inodes_.Contains(probe));
           if (looked.ok()) {
             entry = *looked;
           } else if (looked.error() == ENOENT) {

@@ -64,8 +64,17 @@ void PassthroughFs::Reset() {
   inodes_.Reset();
 }
 
-Result<fuse::Entry> PassthroughFs::LookupChild(const InodeRef& parent, const char* name) {
+Result<fuse::Entry> PassthroughFs::LookupChild(const InodeRef& parent, const char* name,
+                                                bool stat_first) {
   if (!S_ISDIR(parent.type())) return Errno{ENOTDIR};
+  if (stat_first) {
+    // The name names an inode we already hold: one statx, no open/close.
+    InodeKey key;
+    auto st = StatAt(parent.fd(), name, &key);
+    if (!st.ok()) return Errno{st.error()};
+    auto hit = inodes_.Ref(key);
+    if (hit.ok()) return MakeEntry(*hit, *st, key, parent);
+  }
   auto fd = OpenPathAt(parent.fd(), name);
   if (!fd.ok()) return Errno{fd.error()};
   return EntryForFd(std::move(*fd), parent);
@@ -77,12 +86,17 @@ Result<fuse::Entry> PassthroughFs::EntryForFd(ScopedFd fd, const InodeRef& paren
   if (!st.ok()) return Errno{st.error()};
   auto ins = inodes_.Insert(std::move(fd), key, st->st_mode & S_IFMT);
   if (!ins.ok()) return Errno{ins.error()};
+  return MakeEntry(*ins, *st, key, parent);
+}
+
+fuse::Entry PassthroughFs::MakeEntry(const InodeTable::Inserted& ins, const struct stat& st,
+                                     const InodeKey& key, const InodeRef& parent) const {
   fuse::Entry e;
-  e.node = ins->id;
-  e.generation = ins->generation;
-  e.attr = MakeAttr(*st);
+  e.node = ins.id;
+  e.generation = ins.generation;
+  e.attr = MakeAttr(st);
   e.entry_timeout_ns = timeouts_.entry_ns;
-  if (submounts_.load(std::memory_order_relaxed) && S_ISDIR(st->st_mode) &&
+  if (submounts_.load(std::memory_order_relaxed) && S_ISDIR(st.st_mode) &&
       (key.dev != parent.key().dev || key.mnt_id != parent.key().mnt_id)) {
     e.attr.attr_flags |= FUSE_ATTR_SUBMOUNT;
   }

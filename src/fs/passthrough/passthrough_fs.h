@@ -141,10 +141,16 @@ class PassthroughFs : public fuse::Filesystem {
 
   // Shared helpers (passthrough_fs.cc).
   Result<InodeRef> GetInode(fuse::NodeId node) { return inodes_.Get(node); }
-  // Opens `name` under `parent` (O_PATH) and counts a lookup of it.
-  Result<fuse::Entry> LookupChild(const InodeRef& parent, const char* name);
+  // Counts a lookup of `name` under `parent`. With `stat_first` it stats
+  // the name and, when the inode is already in the table, is done in that
+  // one syscall; otherwise (or without `stat_first`, for a name that was
+  // just created) it opens the name O_PATH and stats the fd.
+  Result<fuse::Entry> LookupChild(const InodeRef& parent, const char* name,
+                                  bool stat_first = true);
   // Counts a lookup of the inode behind O_PATH `fd`, found under `parent`.
   Result<fuse::Entry> EntryForFd(ScopedFd fd, const InodeRef& parent);
+  fuse::Entry MakeEntry(const InodeTable::Inserted& ins, const struct stat& st,
+                        const InodeKey& key, const InodeRef& parent) const;
   // Reopens an inode (or any fd of ours) through /proc/self/fd with `flags`.
   Result<ScopedFd> Reopen(int fd, int flags) const;
   fuse::Attr MakeAttr(const struct stat& st) const;

@@ -59,7 +59,7 @@ Result<fuse::Entry> PassthroughFs::Symlink(const fuse::Context& ctx, fuse::NodeI
     if (!creds.ok()) return Errno{creds.error()};
     if (symlinkat(ctarget.c_str(), p->fd(), cname->s) != 0) return LastErrno();
   }
-  return LookupChild(*p, cname->s);
+  return LookupChild(*p, cname->s, /*stat_first=*/false);
 }
 
 Result<fuse::Entry> PassthroughFs::Mknod(const fuse::Context& ctx, fuse::NodeId parent,
@@ -92,7 +92,7 @@ Result<fuse::Entry> PassthroughFs::Mknod(const fuse::Context& ctx, fuse::NodeId 
     if (!creds.ok()) return Errno{creds.error()};
     if (mknodat(p->fd(), cname->s, type | CreateMode(mode, umask), dev) != 0) return LastErrno();
   }
-  return LookupChild(*p, cname->s);
+  return LookupChild(*p, cname->s, /*stat_first=*/false);
 }
 
 Result<fuse::Entry> PassthroughFs::Mkdir(const fuse::Context& ctx, fuse::NodeId parent,
@@ -109,7 +109,7 @@ Result<fuse::Entry> PassthroughFs::Mkdir(const fuse::Context& ctx, fuse::NodeId 
     if (!creds.ok()) return Errno{creds.error()};
     if (mkdirat(p->fd(), cname->s, CreateMode(mode, umask)) != 0) return LastErrno();
   }
-  return LookupChild(*p, cname->s);
+  return LookupChild(*p, cname->s, /*stat_first=*/false);
 }
 
 namespace {
