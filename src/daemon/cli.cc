@@ -243,7 +243,6 @@ ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
     if (p.c.shared_dir.empty()) p.Fail("missing --shared-dir (or -o source=DIR)");
     else if (p.c.socket_path.empty() && !p.c.listen_fd) p.Fail("missing --socket-path or --fd");
     else if (!p.c.socket_path.empty() && p.c.listen_fd) p.Fail("--socket-path and --fd are mutually exclusive");
-    else if (p.c.thread_pool_size > 0) p.NotYet("--thread-pool-size > 0");
   }
   out.ok = p.error.empty();
   out.error = p.error;
@@ -264,7 +263,8 @@ Options (values may be given as --flag VALUE or --flag=VALUE):
   --socket-group GROUP      group that may connect to the socket
   --tag TAG                 expose a config space with this mount tag
   --cache MODE              never|auto|always|metadata (default auto)
-  --thread-pool-size N      0 (requests run on the queue threads)
+  --thread-pool-size N      threads for requests that may block (large READ/WRITE,
+                            fsync, readdir); 0 (default): all run on the queue threads
   --xattr                   enable extended attributes
   --readonly                refuse every modification (EROFS)
   --writeback               enable the guest writeback cache

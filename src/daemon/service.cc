@@ -6,6 +6,7 @@
 #include "device/fs_device.h"
 #include "device/request_handler.h"
 #include "fs/passthrough/passthrough_fs.h"
+#include "fuse/blocking.h"
 #include "fuse/server.h"
 #include "vhost_user/session.h"
 
@@ -17,6 +18,7 @@ class FuseHandler : public device::RequestHandler {
  public:
   explicit FuseHandler(fuse::Server& server) : server_(server) {}
   size_t Handle(ByteReader& in, ByteWriter& out) override { return server_.Handle(in, out); }
+  bool MayBlock(const uint8_t* head, size_t n) override { return fuse::MayBlock(head, n); }
 
  private:
   fuse::Server& server_;
@@ -66,7 +68,8 @@ std::unique_ptr<Service> Service::Create(const Config& config, std::string* erro
   s->impl_->fs = std::move(*fs);
   s->impl_->server = std::make_unique<fuse::Server>(*s->impl_->fs, fuse::ServerOptions{});
   s->impl_->handler = std::make_unique<FuseHandler>(*s->impl_->server);
-  s->impl_->device = std::make_unique<device::FsDevice>(*s->impl_->handler, config.tag);
+  s->impl_->device = std::make_unique<device::FsDevice>(*s->impl_->handler, config.tag,
+                                                       config.thread_pool_size);
   return s;
 }
 

@@ -70,9 +70,18 @@ TEST(CliTest, ErrorsAreOneLine) {
   }
 }
 
+TEST(CliTest, ThreadPoolSize) {
+  auto out = Parse({"--shared-dir=/x", "--socket-path=/s", "--thread-pool-size=8"});
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.config.thread_pool_size, 8u);
+  out = Parse({"--shared-dir=/x", "--socket-path=/s", "--thread-pool-size", "0"});
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.config.thread_pool_size, 0u);
+  EXPECT_FALSE(Parse({"--shared-dir=/x", "--socket-path=/s", "--thread-pool-size=1025"}).ok);
+}
+
 TEST(CliTest, UnimplementedOptionsAreRejectedNotIgnored) {
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
-           {"--shared-dir=/x", "--socket-path=/s", "--thread-pool-size=8"},
            {"--socket-path=/s", "-o", "source=/x,flock"}}) {
     auto out = Parse(args);
     EXPECT_FALSE(out.ok);
