@@ -13,18 +13,27 @@
 namespace hostshare::bench {
 namespace {
 
+// The measured window. Threads set up first (per-thread set-up such as
+// OPENDIR is not measured), then the main thread opens the window.
 struct Window {
   uint64_t t0 = 0;    // measuring starts
   uint64_t tend = 0;  // measuring ends; no new op starts after it
+  std::atomic<uint32_t> ready{0};
+  std::atomic<bool> open{false};
   bool In(uint64_t t) const { return t >= t0 && t < tend; }
+  // Thread side: reports set-up done (ok or not) and waits for the window.
+  void Arrive() {
+    ready.fetch_add(1);
+    while (!open.load(std::memory_order_acquire)) usleep(100);
+  }
+  // Main side: waits for `n` threads, then starts warm-up + measuring.
+  void Open(uint32_t n, const RunOptions& o) {
+    while (ready.load() < n) usleep(100);
+    t0 = NowNs() + static_cast<uint64_t>(o.warmup_s * 1e9);
+    tend = t0 + static_cast<uint64_t>(o.duration_s * 1e9);
+    open.store(true, std::memory_order_release);
+  }
 };
-
-Window MakeWindow(const RunOptions& o) {
-  Window w;
-  w.t0 = NowNs() + static_cast<uint64_t>(o.warmup_s * 1e9);
-  w.tend = w.t0 + static_cast<uint64_t>(o.duration_s * 1e9);
-  return w;
-}
 
 void SleepUntil(uint64_t t) {
   for (uint64_t now = NowNs(); now < t; now = NowNs()) {
@@ -42,14 +51,17 @@ struct ThreadOut {
 };
 
 void VirtioThread(Workload& w, QueueDriver& q, const Fixture& fx, uint32_t index,
-                  const Window& win, const RunOptions& opts, ThreadOut* out) {
+                  uint32_t threads, Window& win, const RunOptions& opts, ThreadOut* out) {
   ThreadCtx t;
   t.thread = index;
+  t.threads = threads;
   t.fx = &fx;
   t.q = &q;
   t.rng = 0x9E3779B97F4A7C15ull * (index + 1);
-  if (int rc = w.Setup(t); rc != 0) {
-    out->failure = std::string("set-up failed: ") + strerror(rc);
+  int setup = w.Setup(t);
+  win.Arrive();
+  if (setup != 0) {
+    out->failure = std::string("set-up failed: ") + strerror(setup);
     return;
   }
   const uint64_t kicks0 = q.kicks(), irqs0 = q.interrupts();
@@ -100,7 +112,7 @@ void VirtioThread(Workload& w, QueueDriver& q, const Fixture& fx, uint32_t index
   if (out->failure.empty()) w.Teardown(t);
 }
 
-void NativeThread(Workload& w, const Fixture& fx, uint32_t index, const Window& win,
+void NativeThread(Workload& w, const Fixture& fx, uint32_t index, Window& win,
                   ThreadOut* out) {
   ThreadCtx t;
   t.thread = index;
@@ -109,6 +121,7 @@ void NativeThread(Workload& w, const Fixture& fx, uint32_t index, const Window& 
   if (fx.big_dir_fd >= 0) {
     t.dir_fd = openat(fx.big_dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   }
+  win.Arrive();
   for (;;) {
     uint64_t start = NowNs();
     if (start >= win.tend) break;
@@ -145,12 +158,14 @@ RunResult Collect(const Workload& w, std::vector<ThreadOut>& outs, const RunOpti
 RunResult RunVirtio(Workload& w, const std::vector<QueueDriver*>& queues, const Fixture& fx,
                     const RunOptions& opts, pid_t daemon_root) {
   std::vector<ThreadOut> outs(queues.size());
-  const Window win = MakeWindow(opts);
+  Window win;
   std::vector<std::thread> threads;
   for (size_t i = 0; i < queues.size(); ++i) {
     threads.emplace_back(VirtioThread, std::ref(w), std::ref(*queues[i]), std::cref(fx),
-                         static_cast<uint32_t>(i), std::cref(win), std::cref(opts), &outs[i]);
+                         static_cast<uint32_t>(i), static_cast<uint32_t>(queues.size()),
+                         std::ref(win), std::cref(opts), &outs[i]);
   }
+  win.Open(static_cast<uint32_t>(queues.size()), opts);
   SleepUntil(win.t0);
   ProcUsage d0 = ReadProcessTree(daemon_root);
   uint64_t s0 = SelfCpuNs();
@@ -166,11 +181,12 @@ RunResult RunVirtio(Workload& w, const std::vector<QueueDriver*>& queues, const 
 
 RunResult RunNative(Workload& w, uint32_t nthreads, const Fixture& fx, const RunOptions& opts) {
   std::vector<ThreadOut> outs(nthreads);
-  const Window win = MakeWindow(opts);
+  Window win;
   std::vector<std::thread> threads;
   for (uint32_t i = 0; i < nthreads; ++i) {
-    threads.emplace_back(NativeThread, std::ref(w), std::cref(fx), i, std::cref(win), &outs[i]);
+    threads.emplace_back(NativeThread, std::ref(w), std::cref(fx), i, std::ref(win), &outs[i]);
   }
+  win.Open(nthreads, opts);
   SleepUntil(win.t0);
   uint64_t s0 = SelfCpuNs();
   SleepUntil(win.tend);

@@ -295,42 +295,66 @@ class Create : public Workload {
 
 // ---- READDIRPLUS of a big directory ------------------------------------------------
 
+// Every slot lists the directory on its own handle, from its own starting
+// point (the slots are spread evenly over the directory, so that no two look
+// up the same entries at the same time), wrapping around at the end.
+//   cold: the entries of each reply are forgotten right away (BATCH_FORGET),
+//         so every lookup finds an inode the backend does not hold: an
+//         `ls -l` of a directory the guest has not seen.
+//   warm: nothing is forgotten until the end: the backend holds every inode,
+//         as when the guest lists a directory again.
 class ReadDirPlus : public Workload {
  public:
-  const char* name() const override { return "readdirplus"; }
+  explicit ReadDirPlus(bool cold) : cold_(cold) {}
+  const char* name() const override { return cold_ ? "readdirplus" : "readdirplus-warm"; }
 
   int Setup(ThreadCtx& t) override {
-    // One directory handle per slot (a handle has a position).
-    for (uint32_t i = 1; i < t.q->depth(); ++i) {
-      uint64_t fh;
-      int rc = FuseOpen(*t.q, t.fx->big_dir, O_RDONLY | O_DIRECTORY, &fh, /*dir=*/true);
-      if (rc != 0) return rc;
-      Slot& s = t.q->slot(i);
-      s.a = fh;
-      s.b = 0;
-      s.nodes.clear();
-    }
-    // Slot 0 carries the synchronous calls: open its handle last.
+    // A first pass on slot 0 finds the cookies where replies start.
     uint64_t fh;
     int rc = FuseOpen(*t.q, t.fx->big_dir, O_RDONLY | O_DIRECTORY, &fh, /*dir=*/true);
     if (rc != 0) return rc;
-    t.q->slot(0).a = fh;
-    t.q->slot(0).b = 0;
-    t.q->slot(0).nodes.clear();
+    std::vector<uint64_t> starts{0};
+    std::vector<uint64_t> seen;
+    for (uint64_t off = 0;;) {
+      Slot& s = t.q->slot(0);
+      s.a = fh;
+      s.b = off;
+      Begin(t, s);
+      rc = t.q->Call(s);
+      if (rc != 0) return rc < 0 ? -rc : rc;
+      uint32_t n = Parse(s, &seen);
+      if (n == 0) break;
+      off = s.b;
+      starts.push_back(off);
+      if (seen.size() >= 4096) rc = ForgetAll(t, &seen);
+      if (rc != 0) return rc;
+    }
+    if (int frc = ForgetAll(t, &seen); frc != 0) return frc;
+    (void)FuseRelease(*t.q, t.fx->big_dir, fh, /*dir=*/true);
+    starts.pop_back();  // the end of the directory
+    const uint32_t depth = t.q->depth();
+    const uint64_t spread = uint64_t{t.threads} * depth;
+    for (uint32_t i = 0; i < depth; ++i) {
+      rc = FuseOpen(*t.q, t.fx->big_dir, O_RDONLY | O_DIRECTORY, &fh, /*dir=*/true);
+      if (rc != 0) return rc;
+      Slot& s = t.q->slot(i);
+      s.a = fh;
+      s.b = starts[(uint64_t{t.thread} * depth + i) * starts.size() / spread];
+      s.nodes.clear();
+    }
     return 0;
   }
 
   void Teardown(ThreadCtx& t) override {
-    std::vector<std::pair<uint64_t, std::vector<uint64_t>>> left;
+    std::vector<uint64_t> nodes, handles;
     for (uint32_t i = 0; i < t.q->depth(); ++i) {
       Slot& s = t.q->slot(i);
-      left.emplace_back(s.a, std::move(s.nodes));
+      nodes.insert(nodes.end(), s.nodes.begin(), s.nodes.end());
       s.nodes.clear();
+      handles.push_back(s.a);
     }
-    for (auto& [fh, nodes] : left) {
-      for (uint64_t n : nodes) (void)FuseForget(*t.q, n, 1);
-      (void)FuseRelease(*t.q, t.fx->big_dir, fh, /*dir=*/true);
-    }
+    (void)ForgetAll(t, &nodes);
+    for (uint64_t fh : handles) (void)FuseRelease(*t.q, t.fx->big_dir, fh, /*dir=*/true);
   }
 
   void Begin(ThreadCtx& t, Slot& s) override {
@@ -344,43 +368,22 @@ class ReadDirPlus : public Workload {
   }
 
   Outcome OnReply(ThreadCtx& t, Slot& s) override {
-    if (s.step == 1) {  // BATCH_FORGET done; another may follow
-      if (!s.nodes.empty()) {
-        QueueForget(t, s);
-        Outcome o;
-        o.next_ready = true;
-        return o;
-      }
-      return Outcome{};
-    }
+    if (s.step == 1) return Outcome{};  // a BATCH_FORGET went through
     int err = ReplyErrno(s);
     if (err != 0) return Fail(t, err);
-    uint32_t len = std::min(ReplyBody(s), s.data_out);
-    uint32_t pos = 0, entries = 0;
-    while (pos + sizeof(fuse_direntplus) <= len) {
-      fuse_direntplus d;
-      memcpy(&d, s.data + pos, sizeof d);
-      uint32_t rec = static_cast<uint32_t>(FUSE_DIRENTPLUS_SIZE(&d));
-      if (d.dirent.namelen == 0 || rec > len - pos) break;
-      if (d.entry_out.nodeid != 0) s.nodes.push_back(d.entry_out.nodeid);
-      s.b = d.dirent.off;
-      ++entries;
-      pos += rec;
-    }
+    uint32_t entries = Parse(s, &s.nodes);
     Outcome o = Ok(entries);
-    if (entries == 0) {  // end of the directory: start over, forget what we saw
-      s.b = 0;
-      if (!s.nodes.empty()) {
-        QueueForget(t, s);
-        o.next_ready = true;
-      }
+    if (entries == 0) s.b = 0;  // end of the directory: wrap around
+    if (cold_ && !s.nodes.empty()) {
+      QueueForget(t, s, &s.nodes);
+      o.next_ready = true;
     }
     return o;
   }
 
   Outcome Native(ThreadCtx& t) override {
-    // One getdents64 of ~the entries a 4 KiB READDIRPLUS reply holds, and a
-    // stat of each; rewinds at the end.
+    // One getdents64 of about the entries a 4 KiB READDIRPLUS reply holds,
+    // and a stat of each; rewinds at the end.
     if (t.buf.size() < 2048) t.buf.resize(2048);
     long n = syscall(SYS_getdents64, t.dir_fd, t.buf.data(), 2048);
     if (n < 0) return Fail(t, errno);
@@ -399,15 +402,35 @@ class ReadDirPlus : public Workload {
   }
 
  private:
-  void QueueForget(ThreadCtx& t, Slot& s) {
+  // Walks the direntplus records of the reply in `s`: collects the node ids
+  // (each one a lookup to forget), moves s.b to the next cookie. Returns the
+  // entry count.
+  static uint32_t Parse(Slot& s, std::vector<uint64_t>* nodes) {
+    uint32_t len = std::min(ReplyBody(s), s.data_out);
+    uint32_t pos = 0, entries = 0;
+    while (pos + sizeof(fuse_direntplus) <= len) {
+      fuse_direntplus d;
+      memcpy(&d, s.data + pos, sizeof d);
+      uint32_t rec = static_cast<uint32_t>(FUSE_DIRENTPLUS_SIZE(&d));
+      if (d.dirent.namelen == 0 || rec > len - pos) break;
+      if (d.entry_out.nodeid != 0) nodes->push_back(d.entry_out.nodeid);
+      s.b = d.dirent.off;
+      ++entries;
+      pos += rec;
+    }
+    return entries;
+  }
+
+  // Turns `s` into a BATCH_FORGET of (up to a data buffer of) `nodes`.
+  static void QueueForget(ThreadCtx& t, Slot& s, std::vector<uint64_t>* nodes) {
     const uint32_t room = t.q->data_size() / sizeof(fuse_forget_one);
-    uint32_t n = static_cast<uint32_t>(std::min<size_t>(s.nodes.size(), room));
+    uint32_t n = static_cast<uint32_t>(std::min<size_t>(nodes->size(), room));
     auto* one = reinterpret_cast<fuse_forget_one*>(s.data);
     for (uint32_t i = 0; i < n; ++i) {
-      one[i].nodeid = s.nodes[s.nodes.size() - 1 - i];
+      one[i].nodeid = (*nodes)[nodes->size() - 1 - i];
       one[i].nlookup = 1;
     }
-    s.nodes.resize(s.nodes.size() - n);
+    nodes->resize(nodes->size() - n);
     fuse_batch_forget_in in{};
     in.count = n;
     memcpy(s.args(), &in, sizeof in);
@@ -416,6 +439,19 @@ class ReadDirPlus : public Workload {
              .no_reply = true});
     s.step = 1;
   }
+
+  // Synchronously forgets every lookup in `nodes` (set-up and tear-down).
+  static int ForgetAll(ThreadCtx& t, std::vector<uint64_t>* nodes) {
+    while (!nodes->empty()) {
+      Slot& s = t.q->slot(0);
+      QueueForget(t, s, nodes);
+      int rc = t.q->Call(s);
+      if (rc != 0) return rc < 0 ? -rc : rc;
+    }
+    return 0;
+  }
+
+  bool cold_;
 };
 
 // ---- mixed ------------------------------------------------------------------------
@@ -476,7 +512,7 @@ class Mixed : public Workload {
 const std::vector<std::string>& WorkloadNames() {
   static const std::vector<std::string> names = {
       "getattr", "lookup",  "lookup-miss", "read4k",      "read1m",
-      "write4k", "write1m", "create",      "readdirplus", "mixed"};
+      "write4k", "write1m", "create",      "readdirplus", "readdirplus-warm", "mixed"};
   return names;
 }
 
@@ -489,7 +525,8 @@ std::unique_ptr<Workload> MakeWorkload(const std::string& name) {
   if (name == "write4k") return std::make_unique<Io>("write4k", true, kPage, true);
   if (name == "write1m") return std::make_unique<Io>("write1m", true, 1u << 20, false);
   if (name == "create") return std::make_unique<Create>();
-  if (name == "readdirplus") return std::make_unique<ReadDirPlus>();
+  if (name == "readdirplus") return std::make_unique<ReadDirPlus>(/*cold=*/true);
+  if (name == "readdirplus-warm") return std::make_unique<ReadDirPlus>(/*cold=*/false);
   if (name == "mixed") return std::make_unique<Mixed>();
   return nullptr;
 }

@@ -12,7 +12,9 @@
 //   write1m       1 MiB WRITE, sequential, wrapping              | pwrite
 //   create        CREATE + RELEASE + UNLINK + FORGET (one op)    | open(O_CREAT|O_EXCL) close unlink
 //   readdirplus   READDIRPLUS (4 KiB replies) of a 10k-entry     | getdents64 + fstatat per entry
-//                 directory, BATCH_FORGET after each pass; ops = entries
+//                 directory, each reply's entries forgotten at
+//                 once (the backend meets every inode cold); ops = entries
+//   readdirplus-warm  the same, nothing forgotten (the backend holds every inode)
 //   mixed         random: 30% getattr, 20% lookup, 10% lookup-miss, 25% read4k, 15% write4k
 //
 // Thread-safety: a Workload is shared by all threads and keeps no mutable
@@ -67,6 +69,7 @@ struct Counters {
 
 struct ThreadCtx {
   uint32_t thread = 0;
+  uint32_t threads = 1;
   const Fixture* fx = nullptr;
   QueueDriver* q = nullptr;  // virtio mode
   uint64_t rng = 0;
