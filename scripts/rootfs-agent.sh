@@ -4,7 +4,8 @@
 #   host -> guest  @@HS-RUN <id> <timeout-s> <base64 of a sh script>
 #   guest -> host  @@HS-READY <kernel release> <uptime>   (once per boot)
 #                  @@HS-BEGIN <id> / base64 of stdout+stderr / @@HS-END <id> <status>
-# Control channel: ttyS1; diagnostics channel: virtio serial port hs.diag.
+# Channels: virtio serial ports hs.ctl (control) and hs.diag (diagnostics),
+# as scripts/hsvm.py sets them up (the emulated 16550 stalls under TCG).
 # Every tool used here (base64, timeout, stty, uname) comes from the served root.
 export PATH=/run/hostshare/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp/home LANG=C.UTF-8 TERM=dumb
@@ -32,13 +33,20 @@ agent() {
     done
 }
 
-for d in /sys/class/virtio-ports/*; do
-    [ "$(cat "$d/name" 2>/dev/null)" = hs.diag ] || continue
-    dev=/dev/${d##*/}
+port_dev() {  # the /dev node of the virtio serial port named $1
+    for d in /sys/class/virtio-ports/*; do
+        [ "$(cat "$d/name" 2>/dev/null)" = "$1" ] && { echo "/dev/${d##*/}"; return 0; }
+    done
+    return 1
+}
+
+# A virtio port can be opened once: one read-write open per agent loop.
+if dev=$(port_dev hs.diag); then
     (while :; do agent 0<>"$dev" 1>&0 2>&0; sleep 1; done) &
-done
+fi
 echo "rootfs-agent: up at $(cut -d' ' -f1 /proc/uptime)s" >/dev/console
+dev=$(port_dev hs.ctl) || { echo "rootfs-agent: no hs.ctl port" >/dev/console; exec sh; }
 while :; do
-    agent </dev/ttyS1 >/dev/ttyS1 2>&1
+    agent 0<>"$dev" 1>&0 2>&0
     sleep 1
 done

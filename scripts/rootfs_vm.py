@@ -155,7 +155,9 @@ class RootGuest(hsvm.Guest):
         self.shares = [root] + list(extra)
 
     def command_line(self):
-        cmdline = "console=ttyS0 quiet loglevel=4 " + self.append_extra
+        # no_timer_check: under TCG on a loaded host the IO-APIC timer check
+        # can time out and panic the kernel ("IO-APIC + timer doesn't work").
+        cmdline = "console=ttyS0 quiet loglevel=4 no_timer_check " + self.append_extra
         cmd = [hsvm.QEMU, "-name", "hostshare-rootfs", "-accel", self.accel,
                "-m", self.mem, "-smp", str(self.smp),
                "-object", "memory-backend-memfd,id=mem,size=%s,share=on" % self.mem,
@@ -163,8 +165,9 @@ class RootGuest(hsvm.Guest):
                "-nodefaults", "-no-user-config", "-nographic",
                "-chardev", "file,id=con,path=" + self.console_path,
                "-chardev", "socket,id=ctl,path=" + self.sock_path(self.ctl),
-               "-serial", "chardev:con", "-serial", "chardev:ctl",
+               "-serial", "chardev:con",
                "-device", "virtio-serial-pci,id=vser0",
+               "-device", "virtserialport,bus=vser0.0,chardev=ctl,name=hs.ctl",
                "-chardev", "socket,id=diag,path=" + self.sock_path(self.diag),
                "-device", "virtserialport,bus=vser0.0,chardev=diag,name=hs.diag",
                "-kernel", self.kernel, "-initrd", self.initrd, "-append", cmdline]
