@@ -5,6 +5,7 @@
                                      entry (path, type, mode, size, content or
                                      link target), sorted; same on both sides
                                      when the trees are byte-for-byte equal
+  guest_tools.py sqlite-init DB       creates the table, journal_mode=WAL
   guest_tools.py sqlite-writer DB ID N
                                      inserts N rows (WAL, busy timeout) in
                                      small transactions, as writer ID
@@ -54,13 +55,21 @@ def treehash(root):
     print("%d %s" % (n, h.hexdigest()))
 
 
-def sqlite_writer(db, wid, count):
+def sqlite_init(db):
+    """Creates the table and switches to WAL (persistent), before the writers
+    start: changing the journal mode needs the database to itself."""
     con = sqlite3.connect(db, timeout=60)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=NORMAL")
+    mode = con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
     con.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, writer INT, seq INT, "
                 "payload TEXT)")
     con.commit()
+    con.close()
+    print("journal_mode=%s" % mode)
+
+
+def sqlite_writer(db, wid, count):
+    con = sqlite3.connect(db, timeout=60)
+    con.execute("PRAGMA synchronous=NORMAL")
     done = 0
     while done < count:
         batch = min(20, count - done)
@@ -122,6 +131,8 @@ def main():
     cmd = sys.argv[1]
     if cmd == "treehash":
         treehash(sys.argv[2])
+    elif cmd == "sqlite-init":
+        sqlite_init(sys.argv[2])
     elif cmd == "sqlite-writer":
         sqlite_writer(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif cmd == "sqlite-summary":
