@@ -354,6 +354,9 @@ class Channel:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise CommandTimeout("timeout after %.0fs waiting for %s" % (timeout, what))
+            watch = self.guest.watch() if self.guest.watch else None
+            if watch:
+                raise VMError("%s while waiting for %s" % (watch, what))
             proc = self.guest.proc
             if proc.poll() is not None and not self._fill(0):
                 raise VMError("QEMU exited (status %s) while waiting for %s; qemu log:\n%s\n"
@@ -435,6 +438,9 @@ class Guest:
         self.boot_secs = None
         self.boots = 0
         self.kernel_release = None
+        # optional callable: returns a reason to stop waiting (e.g. the
+        # daemon died), checked while waiting for the agents
+        self.watch = None
 
     def sock_path(self, ch):
         return os.path.join(self.workdir, ch.name + ".sock")

@@ -101,6 +101,14 @@ class Session:
                                   xattr=self.config.xattr)
         self.daemon.start()
         self.guest = hsvm.Guest(self.kernel, self.initrd, self.accel, sock, TAG, wd)
+        daemon = self.daemon
+
+        def watch():
+            rc = daemon.proc.poll()
+            if rc is None:
+                return None
+            return "the daemon exited (status %s%s)" % (rc, ", signal %d" % -rc if rc < 0 else "")
+        self.guest.watch = watch
         try:
             self.guest.start()
         except hsvm.VMError as e:
@@ -177,9 +185,11 @@ class TestContext:
             res = self.s.guest.run(script, timeout=timeout)
         except hsvm.CommandTimeout as e:
             self.s.broken = str(e).splitlines()[0]
+            self.log.append("guest$ %s\n[no answer: %s]" % (script, self.s.broken))
             raise hsvm.CommandTimeout("%s\n%s" % (e, self.s.diagnostics()))
         except hsvm.VMError as e:
             self.s.broken = str(e).splitlines()[0]
+            self.log.append("guest$ %s\n[no answer: %s]" % (script, self.s.broken))
             raise
         self.log.append("guest$ %s\n[rc=%d %.1fs] %s" % (script, res.rc, res.secs,
                                                          res.out[-2000:]))
