@@ -271,9 +271,10 @@ def w_fio(c, cache):
     f = os.path.join(d, "data")
     out = c.g("mkdir -p %s && fio %s --do_verify=1 --output-format=terse >%s/guest.out && "
               "sha256sum %s" % (d, FIO_ARGS.format(f=f), d, f), 3600)
+    gsha = [l for l in out.splitlines() if l.endswith(" " + f)][0].split()[0]
     hsha = sh("sha256sum %s" % f).split()[0]
-    if out.split()[0] != hsha:
-        raise Fail("data differs: guest %s host %s" % (out.split()[0], hsha))
+    if gsha != hsha:
+        raise Fail("data differs: guest %s host %s" % (gsha, hsha))
     sh("fio %s --verify_only --output-format=terse >%s/host.out" % (FIO_ARGS.format(f=f), d))
     return "64 MiB of 4 KiB random writes verified with crc32c in the guest, re-verified " \
            "(--verify_only) on the host; same bytes"
