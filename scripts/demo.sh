@@ -54,14 +54,13 @@ python3 "$here/hsvm.py" session --daemon "$daemon" --shared-dir "$demo_dir" \
     --cmd "mount -t virtiofs $tag /mnt && echo 'mounted:' && grep virtiofs /proc/mounts" \
     --cmd "ls -la /mnt && cat /mnt/hello-from-host.txt" \
     --cmd "{ echo \"Hello from the guest\"; echo \"date:   \$(date -u '+%Y-%m-%d %H:%M:%S UTC')\"; echo \"kernel: \$(uname -r)\"; } > /mnt/hello-from-guest.txt && sync && ls -l /mnt/hello-from-guest.txt" \
-    --cmd "umount /mnt && echo unmounted" --summary-file "$workdir/summary.txt" >"$workdir/session.out" 2>"$workdir/session.err" &
+    --cmd "umount /mnt && echo unmounted" --summary-file "$workdir/summary.txt" >"$workdir/session.out" 2>&1 &
 pid=$!
 # Show the session as it goes.
 tail -n +1 -f "$workdir/session.out" --pid=$pid 2>/dev/null
 wait $pid
 rc=$?
 set -e
-grep -v '^build-initramfs: up to date' "$workdir/session.err" >&2 || true
 
 echo
 if [ -f "$demo_dir/hello-from-guest.txt" ]; then

@@ -468,7 +468,7 @@ class Guest:
 
     def start(self, boot_timeout=None):
         if boot_timeout is None:
-            boot_timeout = float(os.environ.get("HOSTSHARE_BOOT_TIMEOUT", "90"))
+            boot_timeout = float(os.environ.get("HOSTSHARE_BOOT_TIMEOUT", "180"))
         listeners = []
         for ch in (self.ctl, self.diag):
             path = self.sock_path(ch)
@@ -536,7 +536,7 @@ class Guest:
     def reboot(self, timeout=None):
         """`reboot -f` in the guest; QEMU resets and the agents come back."""
         if timeout is None:
-            timeout = float(os.environ.get("HOSTSHARE_BOOT_TIMEOUT", "90"))
+            timeout = float(os.environ.get("HOSTSHARE_BOOT_TIMEOUT", "180"))
         self.ctl.send("sync; reboot -f", 30)
         self.t_start = time.monotonic()
         return self.wait_ready(timeout)
