@@ -9,7 +9,10 @@
 #    (scripts/fuzz.sh; a crash fails the run);
 # 2. the end-to-end suite: a real Linux guest under QEMU mounts the share with
 #    the kernel's virtio-fs driver, against hostshared and then against the
-#    reference C virtiofsd (/usr/lib/qemu/virtiofsd).
+#    reference C virtiofsd (/usr/lib/qemu/virtiofsd);
+# 3. the rootfs suites (scripts/rootfs-suite.sh ci): a guest booted from the
+#    host's / over hostshared runs the POSIX conformance suite and real
+#    workloads (git, make, tar, sqlite, fio, rsync, venv, crash) on a share.
 #
 # Environment: HOSTSHARE_ACCEL=auto|tcg|kvm (default auto: KVM if a probe
 # boot works, else TCG); HOSTSHARE_SKIP_E2E=1 runs only step 1.
@@ -39,4 +42,12 @@ if [ "${HOSTSHARE_SKIP_E2E:-0}" = 1 ]; then
     exit 0
 fi
 echo "== end-to-end suite (real guest, real QEMU)"
-HOSTSHARE_BUILD_DIR=build-asan bash "$here/e2e.sh"
+e2e_status=0
+HOSTSHARE_BUILD_DIR=build-asan bash "$here/e2e.sh" || e2e_status=$?
+
+# A guest booted from the host's / over hostshared: the POSIX conformance
+# suite (default configuration) and the real-workload suite; the longer
+# matrix is scripts/rootfs-suite.sh full (see CONFORMANCE.md).
+echo "== rootfs suites: conformance + workloads (guest root over hostshared)"
+HOSTSHARE_BIN=$root/build-asan/hostshared bash "$here/rootfs-suite.sh" ci || exit 1
+exit $e2e_status
