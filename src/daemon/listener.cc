@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -52,6 +54,27 @@ std::optional<Listener> Listener::Bind(const std::string& path,
              std::to_string(sizeof(addr.sun_path) - 1) + " bytes";
     return std::nullopt;
   }
+  const std::string pid_path = path + ".pid";
+  ScopedFd pid_fd(open(pid_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!pid_fd) {
+    *error = "cannot open the pid file '" + pid_path + "': " + strerror(errno);
+    return std::nullopt;
+  }
+  if (flock(pid_fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    char buf[24] = {};
+    ssize_t n = pread(pid_fd.get(), buf, sizeof(buf) - 1, 0);
+    std::string owner = n > 0 ? std::string(buf, strnlen(buf, sizeof(buf))) : "?";
+    while (!owner.empty() && owner.back() == '\n') owner.pop_back();
+    *error = "socket path '" + path + "' is in use by another daemon (pid " + owner + ", " +
+             pid_path + ")";
+    return std::nullopt;
+  }
+  const std::string pid = std::to_string(getpid()) + "\n";
+  if (ftruncate(pid_fd.get(), 0) != 0 ||
+      pwrite(pid_fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    *error = "cannot write the pid file '" + pid_path + "': " + strerror(errno);
+    return std::nullopt;
+  }
   struct stat st;
   if (lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
@@ -89,6 +112,8 @@ std::optional<Listener> Listener::Bind(const std::string& path,
     return std::nullopt;
   }
   l.path_ = path;
+  l.pid_fd_ = std::move(pid_fd);
+  l.pid_path_ = pid_path;
   struct stat sock_st;
   if (lstat(path.c_str(), &sock_st) == 0) {
     l.dev_ = sock_st.st_dev;
@@ -138,6 +163,14 @@ void Listener::Unlink() {
     unlinkat(AT_FDCWD, path_.c_str(), 0);
   }
   path_.clear();
+  // The pid file goes with the socket (only if the path still leads to ours).
+  struct stat mine;
+  if (!pid_path_.empty() && pid_fd_ && fstat(pid_fd_.get(), &mine) == 0 &&
+      lstat(pid_path_.c_str(), &st) == 0 && st.st_dev == mine.st_dev &&
+      st.st_ino == mine.st_ino) {
+    unlinkat(AT_FDCWD, pid_path_.c_str(), 0);
+  }
+  pid_path_.clear();
 }
 
 }  // namespace hostshare::daemon

@@ -3,6 +3,12 @@
 // Either created at --socket-path (a stale socket left by a dead daemon is
 // replaced; a live one, or a non-socket file, is an error) or inherited
 // with --fd. One frontend at a time: Accept() returns the first connection.
+//
+// With --socket-path, <path>.pid holds the daemon's pid and is locked
+// (flock) for the daemon's lifetime: a second daemon on the same path is
+// refused even where /proc/net/unix cannot show the first one (another
+// network namespace); a daemon killed with SIGKILL leaves the file but not
+// its lock, so the next one takes the pid file and the stale socket over.
 #pragma once
 
 #include <sys/types.h>
@@ -37,6 +43,8 @@ class Listener {
   std::string path_;
   dev_t dev_ = 0;  // identity of the socket file Bind() created
   ino_t ino_ = 0;
+  ScopedFd pid_fd_;  // <path>.pid, flock'ed while we live
+  std::string pid_path_;
 };
 
 }  // namespace hostshare::daemon
