@@ -28,7 +28,8 @@ mode=${1:-ci}
 case "$mode" in ci|full) ;; *) echo "usage: $0 ci|full" >&2; exit 2 ;; esac
 
 ensure_packages qemu-system-x86 qemu-system-common python3 busybox-static cpio gzip \
-    linux-image-amd64 kmod gcc libc6-dev git make sqlite3 fio rsync python3-venv tar \
+    linux-image-amd64 kmod gcc libc6-dev git make sqlite3 fio rsync python3-venv python3-pip \
+    python3-setuptools tar \
     diffutils || exit 1
 
 if [ -z "${HOSTSHARE_BIN:-}" ]; then
@@ -70,7 +71,7 @@ step() {  # step NAME COMMAND...: runs it, adds its "N passed, N failed" line
 
 if [ "$mode" = ci ]; then
     step conformance python3 tests/conformance/run.py --targets native,hostshared
-    step workloads python3 tests/workloads/run.py --cache auto
+    step workloads python3 tests/workloads/run.py --cache auto --ci
 else
     step conformance-matrix python3 tests/conformance/run.py --targets all --update-doc
     step workloads-auto python3 tests/workloads/run.py --cache auto
