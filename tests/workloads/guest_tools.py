@@ -113,7 +113,7 @@ def crash_writer(d, acks):
     ack = open(acks, "a", buffering=1)
     n = 0
     while True:
-        rec = ("%08d " % n).encode() + hashlib.sha256(str(n).encode()).hexdigest().encode() * 63
+        rec = ("%08d " % n).encode() + hashlib.sha256(str(n).encode()).hexdigest().encode() * 64
         rec = rec[:4095] + b"\n"
         os.write(log, rec)
         os.fsync(log)

@@ -420,7 +420,7 @@ def crash_test(args, images, accel, rundir):
         on_host = len(data) // 4096
         for n in range(last + 1):
             rec = data[n * 4096:(n + 1) * 4096]
-            want = ("%08d " % n).encode() + hashlib.sha256(str(n).encode()).hexdigest().encode() * 63
+            want = ("%08d " % n).encode() + hashlib.sha256(str(n).encode()).hexdigest().encode() * 64
             want = want[:4095] + b"\n"
             if rec != want:
                 raise Fail("record %d (acknowledged after fsync) is %s on the host"
