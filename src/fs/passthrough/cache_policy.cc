@@ -67,7 +67,11 @@ uint64_t WantedInitFlags(const PassthroughConfig& config, uint64_t kernel_flags)
   //    with SETATTR; explicit kill flags are still honoured if sent.
   //  - POSIX_LOCKS / FLOCK_LOCKS: locks stay local to the guest.
   //  - FUSE_MAX_PAGES: the server owns max_pages (it sizes the buffers).
-  uint64_t want = FUSE_ASYNC_READ | FUSE_PARALLEL_DIROPS | FUSE_ATOMIC_O_TRUNC | FUSE_BIG_WRITES;
+  // FUSE_ASYNC_DIO: without it the guest turns every asynchronous O_DIRECT
+  // request (libaio, io_uring) into a synchronous one, so an application's
+  // I/O depth never reaches us: fio at iodepth 16 runs at depth 1.
+  uint64_t want = FUSE_ASYNC_READ | FUSE_PARALLEL_DIROPS | FUSE_ATOMIC_O_TRUNC | FUSE_BIG_WRITES |
+                  FUSE_ASYNC_DIO;
   if (config.readdirplus) want |= FUSE_DO_READDIRPLUS | FUSE_READDIRPLUS_AUTO;
   if (config.writeback && !config.readonly) want |= FUSE_WRITEBACK_CACHE;
   if (config.announce_submounts) want |= FUSE_SUBMOUNTS;

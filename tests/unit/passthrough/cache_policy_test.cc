@@ -62,6 +62,7 @@ TEST(CachePolicyTest, InitFlags) {
   PassthroughConfig c = Cfg(CacheMode::kAuto);
   uint64_t f = WantedInitFlags(c, all);
   EXPECT_TRUE(f & FUSE_ASYNC_READ);
+  EXPECT_TRUE(f & FUSE_ASYNC_DIO);  // the guest's AIO depth reaches the device
   EXPECT_TRUE(f & FUSE_PARALLEL_DIROPS);
   EXPECT_TRUE(f & FUSE_ATOMIC_O_TRUNC);
   EXPECT_TRUE(f & FUSE_DO_READDIRPLUS);
