@@ -324,7 +324,9 @@ void RunVirtioTarget(const Options& o, uint32_t queues, const std::string& tmpdi
       return;
     }
     usleep(100000);  // let it settle into accept()
-    t->rss_listen_kib = ReadProcessTree(daemon->pid()).rss_kib;
+    ProcUsage u = ReadProcessTree(daemon->pid());
+    t->rss_listen_kib = u.rss_kib;
+    t->rss_listen_max_kib = u.max_rss_kib;
   }
   auto fe = VhostUserFrontend::Connect(socket, 10000, &error);
   if (!fe) {
@@ -332,7 +334,6 @@ void RunVirtioTarget(const Options& o, uint32_t queues, const std::string& tmpdi
     return;
   }
   const pid_t root = daemon ? daemon->pid() : fe->peer_pid();
-  if (!daemon) t->rss_listen_kib = 0;
 
   constexpr uint32_t kData = 1u << 20;
   const uint64_t per_slot = kData + kReqBuf + kReplyBuf + 16ull * (4 + 2 * (kData / kPage)) + 256;
@@ -380,6 +381,8 @@ void RunVirtioTarget(const Options& o, uint32_t queues, const std::string& tmpdi
   {
     ProcUsage u = ReadProcessTree(root);
     t->rss_connected_kib = u.rss_kib - u.shmem_kib;
+    t->rss_connected_max_kib = u.max_rss_kib;
+    t->processes = u.processes;
   }
   if (max_io < kData) {
     fprintf(stdout, "# %s: the backend accepts at most %u bytes per READ/WRITE (1 MiB ops use that)\n",

@@ -72,8 +72,11 @@ void PrintRow(FILE* out, const TargetRun& t, const RunResult& r) {
 
 void PrintTargetSummary(FILE* out, const TargetRun& t) {
   if (t.mode == "native") return;
-  fprintf(out, "%-12s %2u: RSS %.2f MiB listening, %.2f MiB connected (guest memory excluded)",
-          t.target.c_str(), t.queues, t.rss_listen_kib / 1024.0, t.rss_connected_kib / 1024.0);
+  fprintf(out,
+          "%-12s %2u: RSS listening %.2f MiB (largest process %.2f), connected %.2f MiB "
+          "(guest memory excluded; %u processes)",
+          t.target.c_str(), t.queues, t.rss_listen_kib / 1024.0, t.rss_listen_max_kib / 1024.0,
+          t.rss_connected_kib / 1024.0, t.processes);
   if (t.inode_probe > 0) {
     fprintf(out, "; %.0f bytes per cached inode (%u inodes)", t.inode_bytes, t.inode_probe);
   }
@@ -101,7 +104,10 @@ std::string ToJson(const std::vector<TargetRun>& runs, const RunOptions& opts) {
       << ", \"mode\": " << JsonString(t.mode) << ", \"command\": " << JsonString(t.command)
       << ", \"queues\": " << t.queues << ", \"depth\": " << t.depth
       << ", \"rss_listen_kib\": " << t.rss_listen_kib
+      << ", \"rss_listen_max_kib\": " << t.rss_listen_max_kib
       << ", \"rss_connected_kib\": " << t.rss_connected_kib
+      << ", \"rss_connected_max_kib\": " << t.rss_connected_max_kib
+      << ", \"processes\": " << t.processes
       << ", \"inode_bytes\": " << t.inode_bytes << ", \"inode_probe\": " << t.inode_probe
       << ", \"exit_status\": " << JsonString(t.exit_status)
       << ", \"failure\": " << JsonString(t.failure) << ",\n     \"results\": [";

@@ -21,7 +21,10 @@ struct TargetRun {
   uint32_t queues = 1;
   uint32_t depth = 1;
   uint64_t rss_listen_kib = 0;     // backend tree VmRSS before the frontend connected
-  uint64_t rss_connected_kib = 0;  // after INIT + set-up, guest memory excluded
+  uint64_t rss_listen_max_kib = 0;  // ... of its largest process
+  uint64_t rss_connected_kib = 0;  // tree, after INIT + set-up, guest memory excluded
+  uint64_t rss_connected_max_kib = 0;  // ... of its largest process (guest memory included)
+  uint32_t processes = 0;          // in the backend's tree, once connected
   double inode_bytes = 0;          // RSS growth per cached inode (memory probe), 0 = not run
   uint32_t inode_probe = 0;        // inodes looked up by the probe
   std::string exit_status;         // how the backend ended
