@@ -60,7 +60,16 @@ std::optional<Listener> Listener::Bind(const std::string& path,
     *error = "cannot open the pid file '" + pid_path + "': " + strerror(errno);
     return std::nullopt;
   }
-  if (flock(pid_fd.get(), LOCK_EX | LOCK_NB) != 0) {
+  // A daemon killed a moment ago may still hold the lock through its
+  // sandboxed child, which dies with its parent (PR_SET_PDEATHSIG) but not
+  // at the same instant: give it up to a second.
+  int locked = -1;
+  for (int i = 0; i < 50; i++) {
+    locked = flock(pid_fd.get(), LOCK_EX | LOCK_NB);
+    if (locked == 0 || errno != EWOULDBLOCK) break;
+    usleep(20 * 1000);
+  }
+  if (locked != 0) {
     char buf[24] = {};
     ssize_t n = pread(pid_fd.get(), buf, sizeof(buf) - 1, 0);
     std::string owner = n > 0 ? std::string(buf, strnlen(buf, sizeof(buf))) : "?";
