@@ -30,6 +30,7 @@
 #include "dataset.h"
 #include "fuse_calls.h"
 #include "guest_ram.h"
+#include "native_uring.h"
 #include "queue_driver.h"
 #include "report.h"
 #include "runner.h"
@@ -66,6 +67,9 @@ Options:
   --dir-entries N    entries of the READDIRPLUS directory (default 10000)
   --memory N         after the workloads, LOOKUP N distinct files and report the
                      backend's RSS growth per cached inode (default 0: off)
+  --io-engine E      native mode, READ/WRITE workloads: sync (default: one
+                     pread/pwrite at a time per thread), uring (io_uring, --depth
+                     in flight per thread) or uring-async (the same, IOSQE_ASYNC)
   --log FILE         backend output (spawn mode; default: in a temporary directory)
   --json FILE        also write the results as JSON ("-" for stdout)
   --smoke            tiny run for CI: --duration 0.2 --warmup 0.05 --file-size 8
@@ -120,7 +124,7 @@ bool ParseNumber(const char* opt, const char* v, double min, double max, double*
 bool ParseArgs(int argc, char** argv, Options* o) {
   enum {
     kDir = 1000, kSpawn, kSocket, kNative, kLabel, kWorkloads, kQueues, kDepth, kRing,
-    kDuration, kWarmup, kFileSize, kDirEntries, kMemory, kLog, kJson, kSmoke, kHelp
+    kDuration, kWarmup, kFileSize, kDirEntries, kMemory, kLog, kJson, kSmoke, kHelp, kEngine
   };
   static const option longopts[] = {
       {"dir", required_argument, nullptr, kDir},
@@ -138,6 +142,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       {"dir-entries", required_argument, nullptr, kDirEntries},
       {"memory", required_argument, nullptr, kMemory},
       {"log", required_argument, nullptr, kLog},
+      {"io-engine", required_argument, nullptr, kEngine},
       {"json", required_argument, nullptr, kJson},
       {"smoke", no_argument, nullptr, kSmoke},
       {"help", no_argument, nullptr, kHelp},
@@ -186,6 +191,18 @@ bool ParseArgs(int argc, char** argv, Options* o) {
         o->memory = static_cast<uint32_t>(d);
         break;
       case kLog: o->log = optarg; break;
+      case kEngine:
+        if (strcmp(optarg, "sync") == 0) {
+          o->run.engine = RunOptions::Engine::kSync;
+        } else if (strcmp(optarg, "uring") == 0) {
+          o->run.engine = RunOptions::Engine::kUring;
+        } else if (strcmp(optarg, "uring-async") == 0) {
+          o->run.engine = RunOptions::Engine::kUringAsync;
+        } else {
+          fprintf(stderr, "hostshare-bench: --io-engine must be sync, uring or uring-async\n");
+          return false;
+        }
+        break;
       case kJson: o->json = optarg; break;
       case kSmoke:
         o->run.duration_s = 0.2;
@@ -234,6 +251,17 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     return false;
   }
   o->data.mem_entries = o->memory;
+  o->run.native_depth = o->depth;
+  if (o->run.engine != RunOptions::Engine::kSync) {
+    if (!o->native) {
+      fprintf(stderr, "hostshare-bench: --io-engine applies to --native only\n");
+      return false;
+    }
+    if (!UringAvailable()) {
+      fprintf(stderr, "hostshare-bench: this build has no io_uring (liburing-dev missing)\n");
+      return false;
+    }
+  }
   if (o->label.empty()) {
     if (o->native) {
       o->label = "native";
@@ -276,7 +304,7 @@ void RunNativeTarget(const Options& o, std::vector<TargetRun>* runs) {
     t.target = o.label;
     t.mode = "native";
     t.queues = threads;
-    t.depth = 1;
+    t.depth = o.run.engine == RunOptions::Engine::kSync ? 1 : o.depth;
     Fixture fx;
     std::string error;
     if (!SetUpNativeFixture(o.data, &fx, &error)) {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <thread>
 
+#include "native_uring.h"
 #include "stats.h"
 
 namespace hostshare::bench {
@@ -113,7 +114,7 @@ void VirtioThread(Workload& w, QueueDriver& q, const Fixture& fx, uint32_t index
 }
 
 void NativeThread(Workload& w, const Fixture& fx, uint32_t index, Window& win,
-                  ThreadOut* out) {
+                  const RunOptions& opts, ThreadOut* out) {
   ThreadCtx t;
   t.thread = index;
   t.fx = &fx;
@@ -122,6 +123,15 @@ void NativeThread(Workload& w, const Fixture& fx, uint32_t index, Window& win,
     t.dir_fd = openat(fx.big_dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   }
   win.Arrive();
+  Workload::IoShape shape;
+  if (opts.engine != RunOptions::Engine::kSync && w.GetIoShape(&shape)) {
+    out->failure = RunUringLoop(t, shape, opts.native_depth,
+                                opts.engine == RunOptions::Engine::kUringAsync, win.t0, win.tend,
+                                &out->c);
+    out->first_error = t.first_error;
+    if (t.dir_fd >= 0) close(t.dir_fd);
+    return;
+  }
   for (;;) {
     uint64_t start = NowNs();
     if (start >= win.tend) break;
@@ -184,7 +194,8 @@ RunResult RunNative(Workload& w, uint32_t nthreads, const Fixture& fx, const Run
   Window win;
   std::vector<std::thread> threads;
   for (uint32_t i = 0; i < nthreads; ++i) {
-    threads.emplace_back(NativeThread, std::ref(w), std::cref(fx), i, std::ref(win), &outs[i]);
+    threads.emplace_back(NativeThread, std::ref(w), std::cref(fx), i, std::ref(win),
+                         std::cref(opts), &outs[i]);
   }
   win.Open(nthreads, opts);
   SleepUntil(win.t0);

@@ -17,6 +17,10 @@
 namespace hostshare::bench {
 
 struct RunOptions {
+  // Native mode only: how READ/WRITE workloads issue I/O.
+  enum class Engine { kSync, kUring, kUringAsync };
+  Engine engine = Engine::kSync;
+  uint32_t native_depth = 16;  // requests in flight per thread with io_uring
   double warmup_s = 0.5;
   double duration_s = 3.0;
   int timeout_ms = 10000;  // a backend that answers nothing for this long has failed

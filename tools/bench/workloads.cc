@@ -95,16 +95,6 @@ Outcome LookupReply(ThreadCtx& t, Slot& s, bool hit) {
   return err == ENOENT ? Ok() : Fail(t, err == 0 ? EEXIST : err);
 }
 
-uint64_t RandomOffset(ThreadCtx& t, uint64_t file_size, uint32_t size) {
-  uint64_t blocks = file_size / size;
-  return (t.Random() % blocks) * size;
-}
-
-uint64_t SequentialOffset(ThreadCtx& t, uint64_t file_size, uint32_t size) {
-  // Each thread walks its own region so that threads do not share pages.
-  uint64_t blocks = file_size / size;
-  return ((t.seq++ + t.thread * 97) % blocks) * size;
-}
 
 void BeginRead(ThreadCtx& t, Slot& s, uint32_t size, bool random) {
   size = std::min(size, t.fx->max_io);
@@ -199,6 +189,12 @@ class Io : public Workload {
   }
   Outcome OnReply(ThreadCtx& t, Slot& s) override {
     return write_ ? WriteReply(t, s) : ReadReply(t, s);
+  }
+  bool GetIoShape(IoShape* shape) const override {
+    shape->write = write_;
+    shape->random = random_;
+    shape->size = size_;
+    return true;
   }
   Outcome Native(ThreadCtx& t) override {
     const uint64_t fsize = write_ ? t.fx->write_size : t.fx->read_size;
@@ -508,6 +504,17 @@ class Mixed : public Workload {
 };
 
 }  // namespace
+
+uint64_t RandomOffset(ThreadCtx& t, uint64_t file_size, uint32_t size) {
+  uint64_t blocks = file_size / size;
+  return (t.Random() % blocks) * size;
+}
+
+uint64_t SequentialOffset(ThreadCtx& t, uint64_t file_size, uint32_t size) {
+  // Each thread walks its own region so that threads do not share pages.
+  uint64_t blocks = file_size / size;
+  return ((t.seq++ + t.thread * 97) % blocks) * size;
+}
 
 const std::vector<std::string>& WorkloadNames() {
   static const std::vector<std::string> names = {

@@ -106,7 +106,19 @@ class Workload {
   virtual Outcome OnReply(ThreadCtx& t, Slot& s) = 0;
   // Native mode: one op as syscalls.
   virtual Outcome Native(ThreadCtx& t) = 0;
+  // For READ/WRITE workloads: their shape (the native io_uring engine
+  // drives those itself). False for every other workload.
+  struct IoShape {
+    bool write = false;
+    bool random = false;
+    uint32_t size = 0;
+  };
+  virtual bool GetIoShape(IoShape*) const { return false; }
 };
+
+// Offset of the next I/O of `size` bytes in a file of `file_size` bytes.
+uint64_t RandomOffset(ThreadCtx& t, uint64_t file_size, uint32_t size);
+uint64_t SequentialOffset(ThreadCtx& t, uint64_t file_size, uint32_t size);
 
 // All workload names, in the order `all` runs them.
 const std::vector<std::string>& WorkloadNames();
