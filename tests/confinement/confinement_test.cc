@@ -13,6 +13,7 @@
 #include <linux/capability.h>
 #include <linux/fuse.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -339,7 +340,20 @@ TEST_F(ConfinementTest, UnprivilegedDefaultIsNoSandbox) {
   EXPECT_NE(log.find("sandbox=none seccomp=kill"), std::string::npos) << log;
 }
 
+// Whether `uid` may create a user namespace here (a sysctl or an LSM may forbid it).
+bool UserNamespacesAllowedFor(uid_t uid) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setgroups(0, nullptr) != 0 || setgid(uid) != 0 || setuid(uid) != 0) _exit(2);
+    _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
+  }
+  int status = -1;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 TEST_F(ConfinementTest, UnprivilegedNamespaceUsesAUserNamespace) {
+  if (!UserNamespacesAllowedFor(kNobody)) GTEST_SKIP() << "no unprivileged user namespaces here";
   fsys::permissions(dir_, fsys::perms::all);
   fsys::permissions(share_, fsys::perms::all);
   ASSERT_NO_FATAL_FAILURE(Start({"--sandbox=namespace"}, kNobody));
