@@ -123,11 +123,6 @@ std::optional<Listener> Listener::Bind(const std::string& path,
   l.path_ = path;
   l.pid_fd_ = std::move(pid_fd);
   l.pid_path_ = pid_path;
-  struct stat sock_st;
-  if (lstat(path.c_str(), &sock_st) == 0) {
-    l.dev_ = sock_st.st_dev;
-    l.ino_ = sock_st.st_ino;
-  }
   if (gid && chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
     *error = "cannot set the group of '" + path + "': " + strerror(errno);
     l.Unlink();
@@ -137,6 +132,13 @@ std::optional<Listener> Listener::Bind(const std::string& path,
     *error = std::string("cannot listen: ") + strerror(errno);
     l.Unlink();
     return std::nullopt;
+  }
+  // Which file is ours, for Unlink() (after listen(): a client that saw the
+  // file must not find it refusing connections for longer than necessary).
+  struct stat sock_st;
+  if (lstat(path.c_str(), &sock_st) == 0) {
+    l.dev_ = sock_st.st_dev;
+    l.ino_ = sock_st.st_ino;
   }
   return l;
 }
@@ -162,6 +164,12 @@ Result<ScopedFd> Listener::Accept() {
     if (c >= 0) return ScopedFd(c);
     if (errno != EINTR) return LastErrno();
   }
+}
+
+void Listener::LeaveFilesToParent() {
+  pid_fd_.reset();
+  path_.clear();
+  pid_path_.clear();
 }
 
 void Listener::Unlink() {

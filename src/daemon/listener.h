@@ -35,6 +35,10 @@ class Listener {
   // if it is still the one Bind() created. Only where the path still leads
   // to it: not from inside the sandbox.
   void Unlink();
+  // In the sandboxed child of --sandbox=namespace: the parent outside keeps
+  // the pid file (and its lock) and removes both files; this copy forgets
+  // them, so that no fd of a host file outside the share stays inside.
+  void LeaveFilesToParent();
   // The listening socket (-1 after Close()).
   int fd() const { return fd_.get(); }
 

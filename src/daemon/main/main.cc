@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
       sb::Enter(plan, config.shared_dir, {listener->fd()}, [&] { listener->Unlink(); }, &error);
   path_reachable = plan.mode == sb::Mode::kNone;
   if (!confined) return fail(error);
+  if (plan.mode == sb::Mode::kNamespace) listener->LeaveFilesToParent();
   hs::daemon::Config inside = config;
   inside.shared_dir = confined->root;
   std::unique_ptr<hs::daemon::Service> service =
