@@ -141,7 +141,14 @@ class ConfinementTest : public ::testing::Test {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock_.c_str());
-    ASSERT_EQ(connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0) << strerror(errno);
+    // The file appears at bind(), a moment before listen().
+    int rc = -1;
+    for (int i = 0; i < 100; ++i) {
+      rc = connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+      if (rc == 0 || errno != ECONNREFUSED) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(rc, 0) << strerror(errno) << "\n" << ReadFile(log_);
     fake::FrontendOptions o;
     o.timeout_ms = 10000;
     fe_ = std::make_unique<FakeFrontend>(ScopedFd(s), fmem_, o);
