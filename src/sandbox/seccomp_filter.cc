@@ -47,7 +47,7 @@ constexpr const char* kAllowed[] = {
     "openat", "openat2", "newfstatat", "fstat", "statx", "readlinkat", "faccessat2",
     "getdents64", "fstatfs", "fchdir", "umask",
     // passthrough: creation, removal, rename
-    "mknodat", "mkdirat", "symlinkat", "linkat", "unlinkat", "renameat2",
+    "mknodat", "mkdirat", "symlinkat", "linkat", "unlinkat", "renameat", "renameat2",
     // passthrough: attributes
     "fchmod", "fchmodat", "fchownat", "utimensat", "ftruncate", "fallocate",
     // passthrough: data
