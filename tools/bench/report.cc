@@ -116,7 +116,8 @@ std::string ToJson(const std::vector<TargetRun>& runs, const RunOptions& opts) {
       const Counters& c = r.c;
       j << (k ? ",\n" : "\n") << "      {\"workload\": " << JsonString(r.workload)
         << ", \"seconds\": " << r.seconds << ", \"ops\": " << c.ops
-        << ", \"requests\": " << c.requests << ", \"bytes\": " << c.bytes
+        << ", \"requests\": " << c.requests << ", \"all_requests\": " << c.all_requests
+        << ", \"bytes\": " << c.bytes
         << ", \"errors\": " << c.errors
         << ", \"ops_per_s\": " << PerSec(static_cast<double>(c.ops), r.seconds)
         << ", \"mib_per_s\": " << PerSec(static_cast<double>(c.bytes) / (1 << 20), r.seconds)

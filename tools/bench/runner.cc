@@ -87,6 +87,7 @@ void VirtioThread(Workload& w, QueueDriver& q, const Fixture& fx, uint32_t index
     for (uint32_t i : done) {
       Slot& s = q.slot(i);
       --outstanding;
+      ++out->c.all_requests;
       if (in) {
         out->c.latency.Add(now - s.t_submit);
         ++out->c.requests;

@@ -57,12 +57,14 @@ struct Counters {
   uint64_t requests = 0;
   uint64_t bytes = 0;
   uint64_t errors = 0;
+  uint64_t all_requests = 0;  // every completion, warm-up included (syscalls per request)
   Histogram latency;  // per request (virtio) or per syscall group (native)
   void Merge(const Counters& o) {
     ops += o.ops;
     requests += o.requests;
     bytes += o.bytes;
     errors += o.errors;
+    all_requests += o.all_requests;
     latency.Merge(o.latency);
   }
 };
