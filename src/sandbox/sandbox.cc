@@ -164,7 +164,7 @@ std::optional<Confined> EnterNamespaces(const Plan& plan, const std::string& sha
   if (!MountProc(/*keep_mounted=*/plan.pivot_root, &c.proc_self_fd, error)) return std::nullopt;
   if (plan.pivot_root) {
     if (!PivotRoot(shared_dir, error)) return std::nullopt;
-    c.root = "/";
+    c.root.assign(1, '/');  // not = "/": GCC 12 -O3 -Wrestrict false positive (PR105651)
   } else {
     c.root = shared_dir;
   }
@@ -186,7 +186,7 @@ std::optional<Confined> EnterChroot(const std::string& shared_dir, std::string* 
     *error = Why("sandbox: chdir(\"/\")");
     return std::nullopt;
   }
-  c.root = "/";
+  c.root.assign(1, '/');  // not = "/": GCC 12 -O3 -Wrestrict false positive (PR105651)
   return c;
 }
 
