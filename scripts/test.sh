@@ -29,6 +29,10 @@ echo "== build (ASan + UBSan, -Werror)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOSTSHARE_SANITIZE=ON >/dev/null
 ninja -C build-asan
 
+echo "== build (Release, as scripts/demo.sh builds it)"
+cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C build-release hostshared
+
 echo "== unit and integration tests"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
