@@ -243,7 +243,7 @@ def update_doc(text, meta):
         doc = f.read()
     if begin not in doc or end not in doc:
         raise SystemExit("%s has no %s ... %s markers" % (DOC, begin, end))
-    new = doc[:doc.index(begin) + len(begin)] + "\n" + meta + "\n" + text + doc[doc.index(end):]
+    new = doc[:doc.index(begin) + len(begin)] + "\n" + meta + "\n\n" + text + doc[doc.index(end):]
     with open(DOC, "w") as f:
         f.write(new)
 
