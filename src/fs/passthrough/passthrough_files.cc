@@ -65,9 +65,7 @@ Result<fuse::Created> PassthroughFs::Create(const fuse::Context& ctx, fuse::Node
   }
   if (fd >= 0) {
     ScopedFd file(fd);
-    auto path = Reopen(file.get(), O_PATH);
-    if (!path.ok()) return Errno{path.error()};
-    auto entry = EntryForFd(std::move(*path), *p);
+    auto entry = EntryForCreated(file.get(), *p, cname->s);
     if (!entry.ok()) return Errno{entry.error()};
     return FinishCreate(std::move(file), *entry);
   }
@@ -85,6 +83,30 @@ Result<fuse::Created> PassthroughFs::Create(const fuse::Context& ctx, fuse::Node
   auto entry = EntryForFd(std::move(*path), *p);
   if (!entry.ok()) return Errno{entry.error()};
   return FinishCreate(std::move(*file), *entry);
+}
+
+Result<fuse::Entry> PassthroughFs::EntryForCreated(int file, const InodeRef& parent,
+                                                    const char* name) {
+  // The inode table wants an O_PATH fd of the new file. Looking the name up
+  // again costs a third of reopening `file` through /proc/self/fd; it is
+  // used only if it finds the very inode we created (the name may have been
+  // replaced meanwhile, then the reopen is the fallback).
+  InodeKey created;
+  if (StatFd(file, &created).ok()) {
+    auto path = OpenPathAt(parent.fd(), name);
+    if (path.ok()) {
+      InodeKey key;
+      auto st = StatFd(path->get(), &key);
+      if (st.ok() && key == created) {
+        auto ins = inodes_.Insert(std::move(*path), key, st->st_mode & S_IFMT);
+        if (!ins.ok()) return Errno{ins.error()};
+        return MakeEntry(*ins, *st, key, parent);
+      }
+    }
+  }
+  auto path = Reopen(file, O_PATH);
+  if (!path.ok()) return Errno{path.error()};
+  return EntryForFd(std::move(*path), parent);
 }
 
 Result<fuse::Created> PassthroughFs::TmpFile(const fuse::Context& ctx, fuse::NodeId parent,

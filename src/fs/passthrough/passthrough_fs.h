@@ -149,6 +149,8 @@ class PassthroughFs : public fuse::Filesystem {
                                   bool stat_first = true);
   // Counts a lookup of the inode behind O_PATH `fd`, found under `parent`.
   Result<fuse::Entry> EntryForFd(ScopedFd fd, const InodeRef& parent);
+  // Counts a lookup of the file `file` just created as `name` under `parent`.
+  Result<fuse::Entry> EntryForCreated(int file, const InodeRef& parent, const char* name);
   fuse::Entry MakeEntry(const InodeTable::Inserted& ins, const struct stat& st,
                         const InodeKey& key, const InodeRef& parent) const;
   // Reopens an inode (or any fd of ours) through /proc/self/fd with `flags`.
