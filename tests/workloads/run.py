@@ -234,10 +234,14 @@ def w_tar(c, cache):
         % (d, cache["tar"], d, d, cache["native"]), 3600)
     secs = time.monotonic() - t0
     sh("diff -r --no-dereference %s %s" % (d, cache["native"]))
-    n = c.same_tree(d)
     size = os.path.getsize(cache["tar"]) >> 20
+    if c.ci:  # diff -r on both sides already compared every byte; skip the modes
+        n = int(sh("find %s | wc -l" % d)) - 1
+        return "%d MiB archive, %d entries; tar x + diff -r in the guest %.0fs; diff -r on " \
+               "the host clean" % (size, n, secs)
+    n = c.same_tree(d)
     return "%d MiB archive, %d entries; tar x + diff -r in the guest %.0fs; diff -r on the host " \
-           "clean; trees equal" % (size, n, secs)
+           "clean; trees (modes, links, bytes) equal" % (size, n, secs)
 
 
 def w_sqlite(c, cache):
@@ -516,7 +520,8 @@ def main():
     ap.add_argument("--only", action="append", default=[])
     ap.add_argument("--skip-crash", action="store_true")
     ap.add_argument("--ci", action="store_true",
-                    help="CI sizes: the venv uses the system pip instead of its own")
+                    help="CI sizes: the venv uses the system pip instead of its own; the tar "
+                    "tree is compared with diff -r only")
     ap.add_argument("--no-churn", action="store_true")
     ap.add_argument("--report", help="append the result table (markdown) to this file")
     args = ap.parse_args()
