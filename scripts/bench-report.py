@@ -276,49 +276,63 @@ def table_vm(vmdir):
     with open(p) as f:
         j = json.load(f)
     res, meta = j["results"], j["meta"]
-    cont = list(res.keys())
-    hs = next((c for c in cont if c.startswith("hostshared")), None)
-    ref = next((c for c in cont if c.startswith("reference")), None)
+    cont = [c for c in res if res[c]]
+    hss = [c for c in cont if c.startswith("hostshared")]
+    refs = [c for c in cont if c.startswith("reference")]
     p9 = next((c for c in cont if c.startswith("9p")), None)
     names = []
     for c in cont:
         for run in res[c]:
             for k in run["results"]:
-                if k not in names and not k.endswith("-iops") or k == "fio-randread-4k-iops":
-                    if k not in names:
-                        names.append(k)
-    names = [n for n in names if n not in ("fio-randread-4k-mibs",)]
+                if k not in names and k != "fio-randread-4k-mibs" and \
+                        not (k.endswith("-iops") and k != "fio-randread-4k-iops"):
+                    names.append(k)
     goals = {"create": 1.3, "stat": 1.3, "unlink": 1.3, "readdir-cold": 1.3, "readdir-warm": 1.3,
              "tar-x": 1.3}
-    lines = ["| workload | %s | %s | %s | hostshared / reference (goal) | hostshared / 9p (goal 2x) |"
-             % (hs, ref, p9), "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| workload | " + " | ".join(cont) +
+             " | best hostshared / best reference (goal) | best hostshared / 9p (goal 2x) |",
+             "|---|" + "---:|" * (len(cont) + 2)]
     for n in names:
         vals, unit = {}, ""
-        for c in (hs, ref, p9):
-            if c is None:
-                continue
+        for c in cont:
             xs = [r["results"][n][0] for r in res[c] if n in r["results"]]
             unit = next((r["results"][n][1] for r in res[c] if n in r["results"]), unit)
-            vals[c] = (statistics.median(xs), len(xs)) if xs else (None, 0)
+            vals[c] = statistics.median(xs) if xs else None
+        lower_better = unit == "s"
+
+        def better(cs):
+            vs = [vals[c] for c in cs if vals.get(c)]
+            if not vs:
+                return None
+            return min(vs) if lower_better else max(vs)
+
         def cell(c):
-            v = vals.get(c, (None, 0))[0]
+            v = vals.get(c)
             if v is None:
                 return "n/a"
-            return ("%.2f s" % v) if unit == "s" else ("%.0f %s" % (v, unit))
+            return ("%.2f s" % v) if lower_better else ("%.0f %s" % (v, unit))
+
         def speedup(a, b):
-            va, vb = vals.get(a, (None, 0))[0], vals.get(b, (None, 0))[0]
-            if not va or not vb:
+            if not a or not b:
                 return None
-            return vb / va if unit == "s" else va / vb
+            return b / a if lower_better else a / b
+
+        def mark(r, goal):
+            if r is None:
+                return "n/a"
+            return "%.2fx%s" % (r, "" if r >= goal else " (**missed**)")
         g = goals.get(n, 1.0)
-        r1, r2 = speedup(hs, ref), speedup(hs, p9)
-        mark = lambda r, goal: "n/a" if r is None else "%.2fx %s" % (r, "" if r >= goal else "(**missed**)")
-        lines.append("| %s | %s | %s | %s | %s (%.1fx) | %s |" % (
-            n, cell(hs), cell(ref), cell(p9), mark(r1, g), g, mark(r2, 2.0)))
-    reps = min(len(v) for v in res.values()) if res else 0
-    note = ("\nMedians of %d alternating repetitions; guest kernel %s, accel %s; "
-            "times are lower-is-better, the ratios are speed-ups.\n" % (reps, meta.get("kernel"),
-                                                                       meta.get("accel")))
+        hb = better(hss)
+        r1 = speedup(hb, better(refs))
+        r2 = speedup(hb, vals.get(p9)) if p9 else None
+        lines.append("| %s | %s | %s (%.1fx) | %s |" % (
+            n, " | ".join(cell(c) for c in cont), mark(r1, g), g, mark(r2, 2.0)))
+    reps = min(len(res[c]) for c in cont) if cont else 0
+    loads = [x for c in cont for r in res[c] for x in r.get("load", [])]
+    note = ("\nMedians of %d alternating repetitions; guest kernel %s, accel %s, 1 vCPU; host "
+            "load average during the runs %.1f-%.1f. Times: lower is better; ratios are "
+            "speed-ups.\n" % (reps, meta.get("kernel"), meta.get("accel"),
+                             min(loads) if loads else 0, max(loads) if loads else 0))
     return "\n".join(lines) + "\n" + note
 
 

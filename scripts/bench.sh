@@ -123,7 +123,8 @@ done
 
 if [ "$vm" = 1 ]; then
     echo "== guest benchmarks (TCG; $vm_reps repetitions)"
-    vm_args=(--reps "$vm_reps" --out "$build/vm" --contenders "hostshared,reference,9p")
+    vm_args=(--reps "$vm_reps" --out "$build/vm"
+             --contenders "hostshared,hostshared:--thread-pool-size=2,reference,reference:--thread-pool-size=2,9p")
     [ "$quick" = 1 ] && vm_args+=(--quick --out "$build/vm-quick")
     HOSTSHARE_BIN=$hs python3 "$here/bench-vm.py" "${vm_args[@]}"
 fi
