@@ -77,9 +77,10 @@ Options:
   -h, --help         this text
 
 Columns: ops/s and MiB/s over the measured window; latency percentiles per
-request (native: per operation); dCPU = backend CPU (user+system, whole
-process tree) per op; bCPU = this tool's CPU per op. readdirplus counts
-directory entries as ops; create counts CREATE+RELEASE+UNLINK+FORGET as one.
+op, from its first request's submission to its last reply (readdirplus: per
+READDIRPLUS request); dCPU = backend CPU (user+system, whole process tree)
+per op; bCPU = this tool's CPU per op. readdirplus counts directory entries
+as ops; create counts CREATE+RELEASE+UNLINK+FORGET as one op.
 )";
 
 struct Options {

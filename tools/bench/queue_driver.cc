@@ -77,6 +77,7 @@ void QueueDriver::Add(Slot& s) {
   }
   t[n - 1].flags &= static_cast<uint16_t>(~virtio::kDescFNext);
   t[n - 1].next = 0;
+  s.in_flight = true;
   ring_.AddIndirect(s.head, s.table_gpa, n);
 }
 
@@ -92,7 +93,12 @@ const std::vector<uint32_t>& QueueDriver::Wait(int timeout_ms) {
   for (;;) {
     uint32_t id, len;
     while (ring_.PopUsed(&id, &len)) {
-      if (id < slots_.size()) done_.push_back(id);
+      // A backend that returns a chain twice, or one it never got, is
+      // ignored here (and shows up as a stuck or short run).
+      if (id < slots_.size() && slots_[id].in_flight) {
+        slots_[id].in_flight = false;
+        done_.push_back(id);
+      }
     }
     if (!done_.empty()) return done_;
     if (ring_.EnableInterrupts()) continue;  // raced with the device

@@ -37,8 +37,9 @@ struct Slot {
   uint32_t data_out = 0;   // room in `data` for a payload reply (READ, READDIR)
   bool no_reply = false;   // FORGET-style: no writable part at all
 
-  // Bookkeeping for the workloads.
-  uint64_t t_submit = 0;
+  // Bookkeeping for the runner and the workloads.
+  bool in_flight = false;
+  uint64_t t_begin = 0;  // when the current op's first request was submitted
   uint32_t step = 0;
   uint64_t a = 0, b = 0, c = 0;
   std::vector<uint64_t> nodes;  // READDIRPLUS: nodes to forget

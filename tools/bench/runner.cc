@@ -70,7 +70,7 @@ void VirtioThread(Workload& w, QueueDriver& q, const Fixture& fx, uint32_t index
   for (uint32_t i = 0; i < q.depth(); ++i) {
     Slot& s = q.slot(i);
     w.Begin(t, s);
-    s.t_submit = NowNs();
+    s.t_begin = NowNs();
     q.Add(s);
     ++outstanding;
   }
@@ -88,21 +88,19 @@ void VirtioThread(Workload& w, QueueDriver& q, const Fixture& fx, uint32_t index
       Slot& s = q.slot(i);
       --outstanding;
       ++out->c.all_requests;
-      if (in) {
-        out->c.latency.Add(now - s.t_submit);
-        ++out->c.requests;
-      }
+      if (in) ++out->c.requests;
       Outcome o = w.OnReply(t, s);
       if (o.error) ++out->c.errors;
-      if (in) {
+      if (in && o.ops > 0) {
+        out->c.latency.Add(now - s.t_begin);  // per op: all its requests
         out->c.ops += o.ops;
         out->c.bytes += o.bytes;
       }
       if (!o.next_ready) {
         if (now >= win.tend) continue;  // finishing: no new op
         w.Begin(t, s);
+        s.t_begin = now;
       }
-      s.t_submit = now;
       q.Add(s);
       ++outstanding;
     }

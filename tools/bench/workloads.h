@@ -58,7 +58,7 @@ struct Counters {
   uint64_t bytes = 0;
   uint64_t errors = 0;
   uint64_t all_requests = 0;  // every completion, warm-up included (syscalls per request)
-  Histogram latency;  // per request (virtio) or per syscall group (native)
+  Histogram latency;  // per op (first submission to last reply); native: per call group
   void Merge(const Counters& o) {
     ops += o.ops;
     requests += o.requests;
