@@ -235,6 +235,11 @@ class DaemonTest : public ::testing::Test {
     ExpectServes(kQ2);
     EXPECT_EQ(vq.used_idx(), vq.last_used()) << "a malformed chain was returned";
     fe_->TakeCalls(q);  // an interrupt of an earlier request may still be pending
+    // A stopped queue gives no sign the frontend can wait for, and the chain
+    // published below may reuse the hostile chain's descriptors (a loop over
+    // the whole table is repaired by it): give the worker time to reach the
+    // hostile chain first, or a loaded machine serves the repaired chain.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
     fuse_getattr_in in{};
     auto req = fc_->BuildRequest(FUSE_GETATTR, kRoot, Body(in));
     auto c = vq.Chain().Readable(req).Writable(4096).Publish();
