@@ -150,15 +150,18 @@ echo head=$(git rev-parse HEAD) index=$(git ls-files -s | sha256sum | cut -c1-16
     files = int(out.split("files=")[1].split()[0])
     if files < 2000:
         raise Fail("only %d files in the git tree" % files)
-    n = c.same_tree(d)
+    # --ci: no treehash (python hashing ~70 MB under TCG); the host's git
+    # status below re-hashes every file (its stat data differs from the
+    # guest's) against the index the guest wrote, and fsck checks the objects.
+    n = c.same_tree(d) if not c.ci else None
     ghead = out.split("head=")[1].split()[0]
     hout = sh("cd %s && git fsck --full --no-progress && echo head=$(git rev-parse HEAD) "
               "index=$(git ls-files -s | sha256sum | cut -c1-16) && git status --porcelain" % d)
     if out.split("head=")[1].strip() != hout.split("head=")[1].strip():
         raise Fail("host git sees %r, guest %r" % (hout, out.split("head=")[1]))
-    return "%d files tracked, %s changed on a branch, HEAD %s equal on both sides, %d entries " \
-           "(incl. .git) equal byte for byte" % (files, out.split("changed=")[1].split()[0],
-                                                 ghead[:12], n)
+    return "%d files tracked, %s changed on a branch, HEAD %s equal on both sides, host fsck " \
+           "and status clean%s" % (files, out.split("changed=")[1].split()[0], ghead[:12],
+                                   ", %d entries (incl. .git) equal byte for byte" % n if n else "")
 
 
 def make_project(d):
@@ -303,9 +306,9 @@ rm -rf /tmp/rsync-back
     left = sh("rsync -ani %s/ %s/py/" % (RSYNC_SRC, d)).strip()
     if left:
         raise Fail("host rsync -ani sees differences:\n%s" % left[:2000])
-    n = c.same_tree(d)
-    return "%s (%d entries) in and back out: diff -r clean in the guest and on the host, " \
-           "rsync -ani finds no metadata difference" % (RSYNC_SRC, n)
+    extra = "" if c.ci else "; trees equal (%d entries)" % c.same_tree(d)
+    return "%s in and back out: diff -r clean in the guest and on the host, rsync -ani finds " \
+           "no metadata difference%s" % (RSYNC_SRC, extra)
 
 
 def w_venv(c, cache):
@@ -522,8 +525,9 @@ def main():
     ap.add_argument("--only", action="append", default=[])
     ap.add_argument("--skip-crash", action="store_true")
     ap.add_argument("--ci", action="store_true",
-                    help="CI sizes: the venv uses the system pip instead of its own; the tar "
-                    "tree is compared with diff -r only; fio writes 16 MiB, not 64")
+                    help="CI sizes: the venv uses the system pip instead of its own; fio writes "
+                    "16 MiB, not 64; the git, tar and rsync trees are checked with git/diff/"
+                    "rsync on the host, without the extra treehash")
     ap.add_argument("--no-churn", action="store_true")
     ap.add_argument("--report", help="append the result table (markdown) to this file")
     args = ap.parse_args()
