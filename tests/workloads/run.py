@@ -491,12 +491,23 @@ def crash_test(args, images, accel, rundir):
             time.monotonic() - t_kill, ", ".join(left) or "nothing", gh[0])
 
 
+def listening(path):
+    """True if a unix socket is listening at path (/proc/net/unix): the
+    socket a killed daemon left is not; comparing inode numbers would not do,
+    the new socket may get the old one's number."""
+    with open("/proc/net/unix") as f:
+        for line in f.readlines()[1:]:
+            parts = line.split()
+            if len(parts) >= 8 and parts[7] == path and int(parts[3], 16) & 0x10000:
+                return True
+    return False
+
+
 class StaleSocketDaemon(hsvm.Daemon):
     """A Daemon whose start() leaves an existing (stale) socket file in place
-    and waits for the daemon to bind a new one there."""
+    and waits for the daemon to listen there."""
 
     def start(self, timeout=15):
-        old = os.stat(self.sock).st_ino if os.path.exists(self.sock) else None
         self.logf = open(self.log_path, "ab")
         self.logf.write(("### %s\n" % " ".join(self.cmd)).encode())
         self.logf.flush()
@@ -507,11 +518,8 @@ class StaleSocketDaemon(hsvm.Daemon):
             if self.proc.poll() is not None:
                 raise Fail("the daemon refused to start on the stale socket (exit %s):\n%s"
                            % (self.proc.returncode, self.log_tail()))
-            try:
-                if os.stat(self.sock).st_ino != old:
-                    return self
-            except FileNotFoundError:
-                pass
+            if listening(self.sock):
+                return self
             time.sleep(0.05)
         raise Fail("the daemon did not bind %s within %ds" % (self.sock, timeout))
 
