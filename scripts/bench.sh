@@ -16,7 +16,8 @@
 # Environment: HOSTSHARE_BENCH_ROUNDS (default 3), HOSTSHARE_BENCH_SECONDS
 # (measured seconds per workload, default 3), HOSTSHARE_BENCH_VM=0 skips
 # step 4 (the previous guest results are kept), HOSTSHARE_BENCH_VM_REPS
-# (default 5), HOSTSHARE_BENCH_QUICK=1 (tiny sizes and durations: checks
+# (default 5), HOSTSHARE_BENCH_VM_CONTENDERS (default: hostshared and the
+# reference with and without a pool of 2 threads, and 9p), HOSTSHARE_BENCH_QUICK=1 (tiny sizes and durations: checks
 # that everything runs; does not touch BENCHMARKS.md).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,6 +32,7 @@ rounds=${HOSTSHARE_BENCH_ROUNDS:-3}
 secs=${HOSTSHARE_BENCH_SECONDS:-3}
 vm=${HOSTSHARE_BENCH_VM:-1}
 vm_reps=${HOSTSHARE_BENCH_VM_REPS:-5}
+vm_contenders=${HOSTSHARE_BENCH_VM_CONTENDERS:-hostshared,hostshared:--thread-pool-size=2,reference,reference:--thread-pool-size=2,9p}
 build=$root/build-bench
 out=$build/results
 share=/dev/shm/hostshare-bench
@@ -123,8 +125,7 @@ done
 
 if [ "$vm" = 1 ]; then
     echo "== guest benchmarks (TCG; $vm_reps repetitions)"
-    vm_args=(--reps "$vm_reps" --out "$build/vm"
-             --contenders "hostshared,hostshared:--thread-pool-size=2,reference,reference:--thread-pool-size=2,9p")
+    vm_args=(--reps "$vm_reps" --out "$build/vm" --contenders "$vm_contenders")
     [ "$quick" = 1 ] && vm_args+=(--quick --out "$build/vm-quick")
     HOSTSHARE_BIN=$hs python3 "$here/bench-vm.py" "${vm_args[@]}"
 fi

@@ -39,6 +39,11 @@ struct Context {
   uint32_t gid = 0;
   uint32_t pid = 0;
   uint64_t unique = 0;
+  // OPEN/CREATE only: FUSE_OPEN_KILL_SUIDGID. The caller lacks CAP_FSETID in
+  // the guest, so a truncation by O_TRUNC must clear S_ISUID (and S_ISGID on
+  // a group-executable file) as the kernel would for it. Sent only under
+  // FUSE_HANDLE_KILLPRIV_V2.
+  bool kill_suidgid = false;
 };
 
 // What INIT negotiated, told to the backend so it can pick its behaviour.

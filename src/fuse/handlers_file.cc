@@ -10,12 +10,12 @@
 
 namespace hostshare::fuse::handlers {
 
-// FUSE_OPEN_KILL_SUIDGID (open_in.open_flags) is not passed on: the
-// Filesystem interface has no place for it, and we let the backend decide
-// whether to ask for FUSE_HANDLE_KILLPRIV_V2 (then it sees O_TRUNC in flags
-// and kills suid/sgid itself).
+// FUSE_OPEN_KILL_SUIDGID (open_flags) reaches the backend as
+// Context::kill_suidgid.
 size_t Open(Call& c) {
-  return ReplyOpen(c, c.fs.Open(c.ctx, c.node, c.Fixed<fuse_open_in>().flags));
+  const fuse_open_in in = c.Fixed<fuse_open_in>();
+  c.ctx.kill_suidgid = (in.open_flags & FUSE_OPEN_KILL_SUIDGID) != 0;
+  return ReplyOpen(c, c.fs.Open(c.ctx, c.node, in.flags));
 }
 
 // CREATE body: create_in (before 7.12: {flags, mode}, no umask) then name.
@@ -23,6 +23,7 @@ size_t Create(Call& c) {
   const fuse_create_in in = c.Fixed<fuse_create_in>();
   Result<std::string_view> name = TakeName(c.tail);
   if (!name.ok()) return c.reply.Error(name.error());
+  c.ctx.kill_suidgid = (in.open_flags & FUSE_OPEN_KILL_SUIDGID) != 0;
   return ReplyCreated(c, c.fs.Create(c.ctx, c.node, *name, in.mode, in.flags, in.umask));
 }
 

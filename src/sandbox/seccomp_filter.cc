@@ -222,7 +222,9 @@ bool InstallSeccomp(SeccompAction action, std::string* error) {
   const scmp_arg_cmp no_exec = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
   const scmp_arg_cmp thread_only = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
   const scmp_arg_cmp fs_only = SCMP_A0(SCMP_CMP_EQ, CLONE_FS);
-  const scmp_arg_cmp no_groups = SCMP_A0(SCMP_CMP_EQ, 0);
+  // setgroups: none, or one (the parent directory's group while creating a
+  // node for a guest caller: fs/passthrough/credentials.h).
+  const scmp_arg_cmp no_groups = SCMP_A0(SCMP_CMP_LE, 1);
   const scmp_arg_cmp own_process = SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(getpid()));
   if (!add("mmap", SCMP_ACT_ALLOW, 1, &no_exec) || !add("mprotect", SCMP_ACT_ALLOW, 1, &no_exec) ||
       !add("clone", SCMP_ACT_ALLOW, 1, &thread_only) ||

@@ -63,15 +63,19 @@ uint64_t WantedInitFlags(const PassthroughConfig& config, uint64_t kernel_flags)
   //    this backend refuses (a ".." of the share root would leave it).
   //  - FUSE_DONT_MASK / POSIX_ACL: the guest applies its umask itself and the
   //    worker threads run with umask 0 (credentials.h).
-  //  - FUSE_HANDLE_KILLPRIV_V2: the guest kernel keeps clearing suid/sgid
-  //    with SETATTR; explicit kill flags are still honoured if sent.
   //  - POSIX_LOCKS / FLOCK_LOCKS: locks stay local to the guest.
   //  - FUSE_MAX_PAGES: the server owns max_pages (it sizes the buffers).
   // FUSE_ASYNC_DIO: without it the guest turns every asynchronous O_DIRECT
   // request (libaio, io_uring) into a synchronous one, so an application's
   // I/O depth never reaches us: fio at iodepth 16 runs at depth 1.
+  // FUSE_HANDLE_KILLPRIV_V2: the daemon writes, truncates and opens with
+  // CAP_FSETID, so the host keeps S_ISUID/S_ISGID where the guest kernel
+  // would clear them for an unprivileged caller. Under V2 the guest says so
+  // in every such request (WRITE_KILL_SUIDGID, FATTR_KILL_SUIDGID,
+  // OPEN_KILL_SUIDGID) and we clear them. Without it, an open(O_TRUNC)
+  // under ATOMIC_O_TRUNC would keep them: the guest skips its own SETATTR.
   uint64_t want = FUSE_ASYNC_READ | FUSE_PARALLEL_DIROPS | FUSE_ATOMIC_O_TRUNC | FUSE_BIG_WRITES |
-                  FUSE_ASYNC_DIO;
+                  FUSE_ASYNC_DIO | FUSE_HANDLE_KILLPRIV_V2;
   if (config.readdirplus) want |= FUSE_DO_READDIRPLUS | FUSE_READDIRPLUS_AUTO;
   if (config.writeback && !config.readonly) want |= FUSE_WRITEBACK_CACHE;
   if (config.announce_submounts) want |= FUSE_SUBMOUNTS;

@@ -56,7 +56,25 @@ Result<ScopedCreds> ScopedCreds::Enter(uint32_t uid, uint32_t gid) {
   return c;
 }
 
+Result<ScopedCreds> ScopedCreds::Enter(uint32_t uid, uint32_t gid, uint32_t group) {
+  auto c = Enter(uid, gid);
+  if (!c.ok() || !CredSwitchingEnabled()) return c;
+  // Raw syscall: this thread only.
+  const gid_t g = group;
+  if (syscall(SYS_setgroups, 1, &g) != 0) return Errno{errno};  // `c` restores the ids
+  c->group_set_ = true;
+  return c;
+}
+
+bool ParentGroupDiffers(int dir_fd, uint32_t gid, uint32_t* group) {
+  struct stat st;
+  if (fstat(dir_fd, &st) != 0 || st.st_gid == gid) return false;
+  *group = st.st_gid;
+  return true;
+}
+
 ScopedCreds::~ScopedCreds() {
+  if (group_set_) syscall(SYS_setgroups, 0, nullptr);
   // Back to root: restores the fs capabilities dropped on the way out.
   if (uid_set_) SetFsUid(0);
   if (gid_set_) SetFsGid(0);

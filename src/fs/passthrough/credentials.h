@@ -19,6 +19,7 @@
 // Thread-safety: everything here affects only the calling thread.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 
 #include "base/result.h"
@@ -31,10 +32,12 @@ class ScopedCreds {
   // Fails EPERM if the kernel did not accept the ids (e.g. CAP_SETUID was
   // dropped); the thread is then left as it was.
   [[nodiscard]] static Result<ScopedCreds> Enter(uint32_t uid, uint32_t gid);
+  // The same, with `group` as the thread's one supplementary group.
+  [[nodiscard]] static Result<ScopedCreds> Enter(uint32_t uid, uint32_t gid, uint32_t group);
 
   ScopedCreds(ScopedCreds&& other) noexcept
-      : uid_set_(other.uid_set_), gid_set_(other.gid_set_) {
-    other.uid_set_ = other.gid_set_ = false;
+      : uid_set_(other.uid_set_), gid_set_(other.gid_set_), group_set_(other.group_set_) {
+    other.uid_set_ = other.gid_set_ = other.group_set_ = false;
   }
   ScopedCreds& operator=(ScopedCreds&&) = delete;
   ScopedCreds(const ScopedCreds&) = delete;
@@ -45,7 +48,27 @@ class ScopedCreds {
   ScopedCreds() = default;
   bool uid_set_ = false;
   bool gid_set_ = false;
+  bool group_set_ = false;
 };
+
+// Runs `create` (a host call that makes a node in the directory `parent_fd`
+// and returns >= 0, or -1 with errno set) as the guest caller (uid, gid).
+//
+// A FUSE request names the caller's uid and gid, not its supplementary
+// groups (FUSE_CREATE_SUPP_GROUP is newer than the guest kernels we serve).
+// The guest kernel checks permissions itself (default_permissions) and may
+// have allowed the creation through a supplementary group; the host, seeing
+// only fsuid/fsgid, would then refuse it (EACCES), or strip the S_ISGID a
+// member asked for on a file in a setgid directory. So, when the host
+// refuses, and when the new node asks for S_ISGID, the call runs with the
+// parent directory's group as the thread's one supplementary group: the
+// group the guest kernel's check can have used. This grants nothing a guest
+// could not take anyway (it may claim any uid, 0 included); it only makes
+// the host agree with the guest kernel's decision.
+template <typename Create>
+int CreateAsCaller(uint32_t uid, uint32_t gid, int parent_fd, bool sgid_requested,
+                   Create create);
+
 
 // True when the process can switch fsuid/fsgid (runs as euid 0).
 bool CredSwitchingEnabled();
@@ -60,5 +83,36 @@ bool CredSwitchingEnabled();
 // On failure (e.g. seccomp forbids unshare) it logs once and returns false:
 // creation then also applies the process umask.
 bool PrepareThread();
+
+}  // namespace hostshare::fs
+
+// ---- implementation ----
+namespace hostshare::fs {
+
+// The group that owns directory `dir_fd`, if it differs from `gid`.
+bool ParentGroupDiffers(int dir_fd, uint32_t gid, uint32_t* group);
+
+template <typename Create>
+int CreateAsCaller(uint32_t uid, uint32_t gid, int parent_fd, bool sgid_requested,
+                   Create create) {
+  uint32_t group = 0;
+  const bool may_help = CredSwitchingEnabled() && (uid != 0 || gid != 0) &&
+                        ParentGroupDiffers(parent_fd, gid, &group);
+  if (!(may_help && sgid_requested)) {
+    auto creds = ScopedCreds::Enter(uid, gid);
+    if (!creds.ok()) {
+      errno = creds.error();
+      return -1;
+    }
+    int r = create();
+    if (r >= 0 || errno != EACCES || !may_help) return r;
+  }
+  auto creds = ScopedCreds::Enter(uid, gid, group);
+  if (!creds.ok()) {
+    errno = creds.error();
+    return -1;
+  }
+  return create();
+}
 
 }  // namespace hostshare::fs

@@ -81,4 +81,13 @@ Result<struct stat> StatAt(int dirfd, const char* name, InodeKey* key) {
   return st;
 }
 
+Status ClearPrivBits(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return LastErrno();
+  mode_t bits = st.st_mode & S_ISUID;
+  if ((st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)) bits |= S_ISGID;
+  if (bits == 0) return OkStatus();
+  return StatusFromSyscall(fchmod(fd, st.st_mode & 07777 & ~bits));
+}
+
 }  // namespace hostshare::fs

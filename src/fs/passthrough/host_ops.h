@@ -47,4 +47,10 @@ struct FdName {
 // with the close, when the inode is already known).
 [[nodiscard]] Result<struct stat> StatAt(int dirfd, const char* name, InodeKey* key);
 
+// Clears S_ISUID, and S_ISGID if the file is group-executable, on the open
+// regular file `fd`: what the kernel does when an unprivileged caller
+// writes or truncates. The daemon holds CAP_FSETID, so the host kernel
+// would not; the guest asks for it with a *_KILL_SUIDGID flag.
+[[nodiscard]] Status ClearPrivBits(int fd);
+
 }  // namespace hostshare::fs

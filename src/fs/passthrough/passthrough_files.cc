@@ -29,7 +29,7 @@ Status OpenableType(uint32_t type) {
 
 }  // namespace
 
-Result<fuse::Opened> PassthroughFs::Open(const fuse::Context&, fuse::NodeId node,
+Result<fuse::Opened> PassthroughFs::Open(const fuse::Context& ctx, fuse::NodeId node,
                                          uint32_t flags) {
   auto inode = GetInode(node);
   if (!inode.ok()) return Errno{inode.error()};
@@ -38,6 +38,7 @@ Result<fuse::Opened> PassthroughFs::Open(const fuse::Context&, fuse::NodeId node
   if (!host_flags.ok()) return Errno{host_flags.error()};
   auto fd = Reopen(inode->fd(), *host_flags);
   if (!fd.ok()) return Errno{fd.error()};
+  if (ctx.kill_suidgid && (*host_flags & O_TRUNC)) HS_RETURN_IF_ERROR(ClearPrivBits(fd->get()));
   auto h = handles_.Add(std::make_shared<OpenFile>(std::move(*fd), node, OpenFile::Kind::kFile));
   if (!h.ok()) return Errno{h.error()};
   return fuse::Opened{*h, FileOpenFlags()};
@@ -56,13 +57,11 @@ Result<fuse::Created> PassthroughFs::Create(const fuse::Context& ctx, fuse::Node
   if (!S_ISDIR(p->type())) return Errno{ENOTDIR};
 
   PrepareThread();
-  int fd;
-  {
-    auto creds = ScopedCreds::Enter(ctx.uid, ctx.gid);
-    if (!creds.ok()) return Errno{creds.error()};
-    fd = openat(p->fd(), cname->s, *host_flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                CreateMode(mode, umask));
-  }
+  const mode_t host_mode = CreateMode(mode, umask);
+  const int fd = CreateAsCaller(ctx.uid, ctx.gid, p->fd(), (host_mode & S_ISGID) != 0, [&] {
+    return openat(p->fd(), cname->s, *host_flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  host_mode);
+  });
   if (fd >= 0) {
     ScopedFd file(fd);
     auto entry = EntryForCreated(file.get(), *p, cname->s);
@@ -80,6 +79,7 @@ Result<fuse::Created> PassthroughFs::Create(const fuse::Context& ctx, fuse::Node
   HS_RETURN_IF_ERROR(OpenableType(st->st_mode & S_IFMT));
   auto file = Reopen(path->get(), *host_flags);
   if (!file.ok()) return Errno{file.error()};
+  if (ctx.kill_suidgid && (*host_flags & O_TRUNC)) HS_RETURN_IF_ERROR(ClearPrivBits(file->get()));
   auto entry = EntryForFd(std::move(*path), *p);
   if (!entry.ok()) return Errno{entry.error()};
   return FinishCreate(std::move(*file), *entry);
@@ -120,13 +120,10 @@ Result<fuse::Created> PassthroughFs::TmpFile(const fuse::Context& ctx, fuse::Nod
   if (!S_ISDIR(p->type())) return Errno{ENOTDIR};
 
   PrepareThread();
-  int fd;
-  {
-    auto creds = ScopedCreds::Enter(ctx.uid, ctx.gid);
-    if (!creds.ok()) return Errno{creds.error()};
-    fd = openat(p->fd(), ".", (*host_flags & ~O_TRUNC) | O_TMPFILE | O_CLOEXEC,
-                CreateMode(mode, umask));
-  }
+  const mode_t host_mode = CreateMode(mode, umask);
+  const int fd = CreateAsCaller(ctx.uid, ctx.gid, p->fd(), (host_mode & S_ISGID) != 0, [&] {
+    return openat(p->fd(), ".", (*host_flags & ~O_TRUNC) | O_TMPFILE | O_CLOEXEC, host_mode);
+  });
   if (fd < 0) return LastErrno();
   ScopedFd file(fd);
   auto path = Reopen(file.get(), O_PATH);

@@ -22,10 +22,13 @@
 //  - readonly: every mutating operation, and OPEN with write access or
 //    O_TRUNC, fails EROFS.
 //  - Creation (MKNOD, MKDIR, SYMLINK, CREATE, TMPFILE) and ACCESS run with
-//    the caller's fsuid/fsgid (credentials.h). Other operations run as the
-//    daemon: the guest kernel already checked permissions, and host-side
-//    checks without the caller's supplementary groups would refuse
-//    legitimate calls.
+//    the caller's fsuid/fsgid (credentials.h); creation also with the parent
+//    directory's group when the guest kernel's check may have used it
+//    (CreateAsCaller). Other operations run as the daemon: the guest kernel
+//    already checked permissions, and host-side checks without the caller's
+//    supplementary groups would refuse legitimate calls.
+//  - S_ISUID/S_ISGID: the daemon has CAP_FSETID, so it clears them itself
+//    where the guest says the caller could not keep them (KILLPRIV_V2).
 //
 // Trust boundary: node ids, handles, names, flags, modes, offsets and sizes
 // are guest-controlled and validated here; errors are errno values, never

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "base/checked_math.h"
+#include "fs/passthrough/host_ops.h"
 #include "fs/passthrough/passthrough_fs.h"
 
 namespace hostshare::fs {
@@ -56,15 +57,8 @@ Result<size_t> PassthroughFs::Write(const fuse::Context&, fuse::NodeId node, fus
   if (offset > kMaxOffset) return Errno{EINVAL};
   if (offset + size > kMaxOffset) return Errno{EFBIG};  // no overflow: both < 2^63
   const int fd = (*file)->fd.get();
-  if (kill_suidgid) {
-    // FUSE_WRITE_KILL_SUIDGID: the writer was unprivileged in the guest.
-    // The daemon has CAP_FSETID, so clear the bits the kernel would have.
-    struct stat st;
-    if (fstat(fd, &st) != 0) return LastErrno();
-    mode_t bits = st.st_mode & S_ISUID;
-    if ((st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)) bits |= S_ISGID;
-    if (bits != 0 && fchmod(fd, st.st_mode & 07777 & ~bits) != 0) return LastErrno();
-  }
+  // FUSE_WRITE_KILL_SUIDGID: the writer was unprivileged in the guest.
+  if (kill_suidgid) HS_RETURN_IF_ERROR(ClearPrivBits(fd));
   size_t done = 0;
   while (done < size) {
     auto n = in.ReadToFile(fd, offset + done, size - done);

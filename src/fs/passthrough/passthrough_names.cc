@@ -54,10 +54,9 @@ Result<fuse::Entry> PassthroughFs::Symlink(const fuse::Context& ctx, fuse::NodeI
   if (!p.ok()) return Errno{p.error()};
   if (!S_ISDIR(p->type())) return Errno{ENOTDIR};
   PrepareThread();
-  {
-    auto creds = ScopedCreds::Enter(ctx.uid, ctx.gid);
-    if (!creds.ok()) return Errno{creds.error()};
-    if (symlinkat(ctarget.c_str(), p->fd(), cname->s) != 0) return LastErrno();
+  if (CreateAsCaller(ctx.uid, ctx.gid, p->fd(), false,
+                     [&] { return symlinkat(ctarget.c_str(), p->fd(), cname->s); }) != 0) {
+    return LastErrno();
   }
   return LookupChild(*p, cname->s, /*stat_first=*/false);
 }
@@ -86,11 +85,11 @@ Result<fuse::Entry> PassthroughFs::Mknod(const fuse::Context& ctx, fuse::NodeId 
   if (!p.ok()) return Errno{p.error()};
   if (!S_ISDIR(p->type())) return Errno{ENOTDIR};
   PrepareThread();
-  {
-    // Device nodes need CAP_MKNOD, which only a guest uid 0 keeps.
-    auto creds = ScopedCreds::Enter(ctx.uid, ctx.gid);
-    if (!creds.ok()) return Errno{creds.error()};
-    if (mknodat(p->fd(), cname->s, type | CreateMode(mode, umask), dev) != 0) return LastErrno();
+  // Device nodes need CAP_MKNOD, which only a guest uid 0 keeps.
+  const mode_t host_mode = type | CreateMode(mode, umask);
+  if (CreateAsCaller(ctx.uid, ctx.gid, p->fd(), (host_mode & S_ISGID) != 0,
+                     [&] { return mknodat(p->fd(), cname->s, host_mode, dev); }) != 0) {
+    return LastErrno();
   }
   return LookupChild(*p, cname->s, /*stat_first=*/false);
 }
@@ -104,10 +103,9 @@ Result<fuse::Entry> PassthroughFs::Mkdir(const fuse::Context& ctx, fuse::NodeId 
   if (!p.ok()) return Errno{p.error()};
   if (!S_ISDIR(p->type())) return Errno{ENOTDIR};
   PrepareThread();
-  {
-    auto creds = ScopedCreds::Enter(ctx.uid, ctx.gid);
-    if (!creds.ok()) return Errno{creds.error()};
-    if (mkdirat(p->fd(), cname->s, CreateMode(mode, umask)) != 0) return LastErrno();
+  if (CreateAsCaller(ctx.uid, ctx.gid, p->fd(), false,
+                     [&] { return mkdirat(p->fd(), cname->s, CreateMode(mode, umask)); }) != 0) {
+    return LastErrno();
   }
   return LookupChild(*p, cname->s, /*stat_first=*/false);
 }

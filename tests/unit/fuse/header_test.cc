@@ -131,6 +131,27 @@ TEST_F(HeaderTest, CredentialsReachTheFilesystem) {
   EXPECT_EQ(ctx.unique, 0xdeadbeefu);
 }
 
+// FUSE_OPEN_KILL_SUIDGID in open_in/create_in.open_flags reaches the
+// backend as Context::kill_suidgid, for that request only.
+TEST_F(HeaderTest, OpenKillSuidGidReachesTheFilesystem) {
+  fuse_open_in open{};
+  open.flags = O_RDWR | O_TRUNC;
+  open.open_flags = FUSE_OPEN_KILL_SUIDGID;
+  Send(server_, MakeRequest(FUSE_OPEN, 5, Body().Struct(open)));
+  EXPECT_TRUE(fs_.last_ctx().kill_suidgid);
+  open.open_flags = 0;
+  Send(server_, MakeRequest(FUSE_OPEN, 5, Body().Struct(open)));
+  EXPECT_FALSE(fs_.last_ctx().kill_suidgid);
+  fuse_create_in create{};
+  create.flags = O_RDWR | O_TRUNC;
+  create.mode = 0644;
+  create.open_flags = FUSE_OPEN_KILL_SUIDGID;
+  Send(server_, MakeRequest(FUSE_CREATE, 1, Body().Struct(create).Str("f")));
+  EXPECT_TRUE(fs_.last_ctx().kill_suidgid);
+  Send(server_, MakeRequest(FUSE_GETATTR, 5, Body().Struct(fuse_getattr_in{})));
+  EXPECT_FALSE(fs_.last_ctx().kill_suidgid);
+}
+
 TEST_F(HeaderTest, BadErrnoFromTheBackendBecomesEio) {
   for (int bad : {-5, 4096, 100000}) {
     fs_.fail_with = bad;

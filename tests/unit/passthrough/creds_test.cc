@@ -62,9 +62,7 @@ TEST_F(CredsTest, CreateInRootOwnedDirFailsForUser) {
   EXPECT_ERRNO(fs_->Mknod(user, closed_, "p", S_IFIFO | 0644, 0, 0), EACCES);
   EXPECT_ERRNO(fs_->Symlink(user, closed_, "l", "x"), EACCES);
   EXPECT_ERRNO(fs_->TmpFile(user, closed_, 0600, O_RDWR, 0), EACCES);
-  // The daemon's own supplementary groups (root's) do not leak to the caller.
-  EXPECT_ERRNO(fs_->Create(UserCtx(1000, 1000), grp_, "f", 0644, O_RDWR, 0), EACCES);
-  // ... but the caller's own gid does count.
+  // The caller's own gid counts.
   EXPECT_OK(fs_->Create(UserCtx(1000, 0), grp_, "f", 0644, O_RDWR, 0));
   EXPECT_EQ(FsUid(), 0u);  // restored after failures too
   EXPECT_EQ(FsGid(), 0u);
@@ -107,6 +105,46 @@ TEST_F(CredsTest, HostUmaskDoesNotApply) {
   t.join();
   EXPECT_EQ(HostLstat("open/wide").st_mode & 07777, 0666u);
   EXPECT_EQ(HostLstat("open/wided").st_mode & 07777, 0777u);
+}
+
+int ThreadGroupCount() { return static_cast<int>(syscall(SYS_getgroups, 0, nullptr)); }
+
+// The guest kernel allowed these through a supplementary group the request
+// does not carry: the host agrees by lending the directory's group.
+TEST_F(CredsTest, CreationThroughTheDirectorysGroup) {
+  auto user = UserCtx(1000, 1000);  // not gid 0; "grp" is root:0 0775
+  auto f = fs_->Create(user, grp_, "f", 0644, O_RDWR, 0);
+  ASSERT_OK(f);
+  EXPECT_EQ(f->entry.attr.st.st_uid, 1000u);
+  EXPECT_EQ(f->entry.attr.st.st_gid, 1000u);  // the caller's gid, not the lent one
+  EXPECT_OK(fs_->Mkdir(user, grp_, "d", 0755, 0));
+  EXPECT_OK(fs_->Mknod(user, grp_, "p", S_IFIFO | 0644, 0, 0));
+  EXPECT_OK(fs_->Symlink(user, grp_, "l", "x"));
+  EXPECT_OK(fs_->TmpFile(user, grp_, 0600, O_RDWR, 0));
+  EXPECT_EQ(HostLstat("grp/d").st_uid, 1000u);
+  // Restored: ids and the thread's (empty) supplementary groups.
+  EXPECT_EQ(FsUid(), 0u);
+  EXPECT_EQ(FsGid(), 0u);
+  EXPECT_EQ(ThreadGroupCount(), 0);
+  // "other" permission is not a group's: still refused.
+  EXPECT_ERRNO(fs_->Create(user, closed_, "f", 0644, O_RDWR, 0), EACCES);
+  EXPECT_EQ(ThreadGroupCount(), 0);
+}
+
+// A member of a setgid directory's group creating a setgid file keeps the
+// bit (the host would strip it from a creator it thinks is outside the group).
+TEST_F(CredsTest, SetgidFileInSetgidDirectoryKeepsTheBit) {
+  mkdir(Host("sg").c_str(), 0777);
+  ASSERT_EQ(chown(Host("sg").c_str(), 0, 2000), 0);
+  ASSERT_EQ(chmod(Host("sg").c_str(), 02777), 0);
+  fuse::NodeId sg = LookupNode(kRoot, "sg");
+  auto f = fs_->Create(UserCtx(1000, 1000), sg, "g", 02755, O_RDWR, 0);
+  ASSERT_OK(f);
+  EXPECT_EQ(HostLstat("sg/g").st_gid, 2000u);
+  EXPECT_EQ(HostLstat("sg/g").st_mode & 07777, 02755u);
+  EXPECT_OK(fs_->Mknod(UserCtx(1000, 1000), sg, "n", S_IFREG | 02700, 0, 0));
+  EXPECT_EQ(HostLstat("sg/n").st_mode & 07777, 02700u);
+  EXPECT_EQ(ThreadGroupCount(), 0);
 }
 
 TEST_F(CredsTest, UnlinkAndRenameRunAsDaemon) {

@@ -169,6 +169,35 @@ TEST_F(FilesTest, WriteKillSuidGid) {
   EXPECT_EQ(HostLstat("f").st_mode & 07777, 0775u);
 }
 
+// FUSE_OPEN_KILL_SUIDGID (Context::kill_suidgid) with O_TRUNC: an
+// unprivileged open(O_TRUNC) in the guest clears S_ISUID, and S_ISGID of a
+// group-executable file, as the kernel does; without the flag (a caller with
+// CAP_FSETID) or without O_TRUNC the bits stay.
+TEST_F(FilesTest, OpenTruncKillSuidGid) {
+  HostWrite("f", "data");
+  HostWrite("g", "data");
+  ASSERT_EQ(chmod(Host("f").c_str(), 06775), 0);
+  ASSERT_EQ(chmod(Host("g").c_str(), 06764), 0);  // S_ISGID without group exec
+  fuse::NodeId f = LookupNode(kRoot, "f");
+  fuse::NodeId g = LookupNode(kRoot, "g");
+  fuse::Context kill = ctx_;
+  kill.kill_suidgid = true;
+  ASSERT_OK(fs_->Open(ctx_, f, O_RDWR | O_TRUNC));
+  EXPECT_EQ(HostLstat("f").st_mode & 07777, 06775u);
+  ASSERT_OK(fs_->Open(kill, f, O_RDWR));
+  EXPECT_EQ(HostLstat("f").st_mode & 07777, 06775u);
+  ASSERT_OK(fs_->Open(kill, f, O_RDWR | O_TRUNC));
+  EXPECT_EQ(HostLstat("f").st_mode & 07777, 0775u);
+  ASSERT_OK(fs_->Open(kill, g, O_WRONLY | O_TRUNC));
+  EXPECT_EQ(HostLstat("g").st_mode & 07777, 02764u);
+  // CREATE of an existing name without O_EXCL opens it: the same rule.
+  HostWrite("h", "data");
+  ASSERT_EQ(chmod(Host("h").c_str(), 04755), 0);
+  ASSERT_OK(fs_->Create(kill, kRoot, "h", 0644, O_RDWR | O_TRUNC, 0));
+  EXPECT_EQ(HostLstat("h").st_mode & 07777, 0755u);
+  EXPECT_EQ(HostLstat("h").st_size, 0);
+}
+
 TEST_F(FilesTest, FallocateLseekCopy) {
   auto c = fs_->Create(ctx_, kRoot, "f", 0644, O_RDWR, 0);
   ASSERT_OK(c);

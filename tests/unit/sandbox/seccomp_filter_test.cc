@@ -132,9 +132,9 @@ TEST(SeccompFilterTest, WhatTheDaemonNeverDoesKills) {
       {"unshare(CLONE_NEWNS)", [] { return unshare(CLONE_NEWNS); }},
       {"chroot", [] { return chroot("/"); }},
       {"setuid", [] { return static_cast<int>(syscall(SYS_setuid, 0)); }},
-      {"setgroups with groups", [] {
-         gid_t g = 0;
-         return static_cast<int>(syscall(SYS_setgroups, 1, &g));
+      {"setgroups with two groups", [] {
+         gid_t g[2] = {0, 0};
+         return static_cast<int>(syscall(SYS_setgroups, 2, g));
        }},
       {"kill", [] { return kill(1, 0); }},
       {"connect", [] { return connect(0, nullptr, 0); }},
