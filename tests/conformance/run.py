@@ -66,14 +66,6 @@ KNOWN = {
     "erofs_attrs": "access(W_OK) on a --readonly share mounted rw: the guest kernel answers "
                    "from the mode bits (FUSE default_permissions, no ACCESS request); "
                    "inherent to FUSE (mount -o ro in the guest gives EROFS)",
-    "perm_create_in_group_dir": "creating through a supplementary group: FUSE requests carry "
-                                "uid/gid only; inherent to FUSE (guest kernel 6.1 has no "
-                                "FUSE_CREATE_SUPP_GROUP)",
-    "setgid_file_create_strip": "same cause: the daemon creates without the caller's "
-                                "supplementary groups, so the host strips S_ISGID",
-    "suid_cleared_on_truncate": "open(O_TRUNC) by an unprivileged user keeps S_ISUID: "
-                                "ATOMIC_O_TRUNC without HANDLE_KILLPRIV_V2 (daemon issue, "
-                                "also in the reference)",
 }
 
 
