@@ -281,8 +281,18 @@ def main():
                     os.environ.get("HOSTSHARE_ACCEL", "auto"), secs))
         update_doc(text, meta)
     passed = failed = 0
+    expected = set(results["native"][0]) if "native" in results else set()
     for t in targets:
-        if t not in JUDGED or t not in results:
+        if t not in JUDGED:
+            continue
+        # A judged target must run every test the native run ran: a guest
+        # that could not run the suite (or ran part of it) is a failure.
+        missing = expected - set(results.get(t, ({}, ""))[0])
+        if missing:
+            failed += len(missing)
+            print("conformance: FAIL %s: %d tests did not run (%s...)"
+                  % (t, len(missing), ", ".join(sorted(missing)[:5])))
+        if t not in results:
             continue
         for name, (st, detail) in sorted(results[t][0].items()):
             if st == "ok":
