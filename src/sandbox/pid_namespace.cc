@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "sandbox/capabilities.h"
 
 namespace hostshare::sandbox {
 namespace {
@@ -51,10 +52,32 @@ void InstallHandlers(void (*handler)(int)) {
   _exit(128 + sig);
 }
 
-[[noreturn]] void RunParent(pid_t child, int from_child,
+// The parent needs no privilege for its loop: every capability goes (the
+// bounding set too), no_new_privs, and its own seccomp list.
+bool HardenParent(pid_t child, SeccompAction seccomp, std::string* error) {
+  if (!DropCapabilities({}, error)) return false;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    *error = std::string("cannot set no_new_privs: ") + strerror(errno);
+    return false;
+  }
+  return InstallParentSeccomp(seccomp, child, error);
+}
+
+[[noreturn]] void RunParent(pid_t child, int from_child, SeccompAction seccomp,
                             const std::function<void()>& remove_socket) {
   g_child = child;
   InstallHandlers(Forward);
+  std::string error;
+  if (!HardenParent(child, seccomp, &error)) {
+    // Not confined: take the child down rather than run this way.
+    LOG_ERROR("sandbox: cannot confine the namespace parent: %s", error.c_str());
+    kill(child, SIGKILL);
+    while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (remove_socket) remove_socket();
+    fflush(nullptr);
+    _exit(1);
+  }
   // Requests until the child's end closes (it exited, or exec'd nothing:
   // the fd is close-on-exec), then the exit status.
   for (;;) {
@@ -101,7 +124,8 @@ void InstallHandlers(void (*handler)(int)) {
 }  // namespace
 
 bool ForkIntoPidNamespace(const std::vector<int>& child_only_fds,
-                          const std::function<void()>& remove_socket, ScopedFd* to_parent,
+                          const std::function<void()>& remove_socket,
+                          SeccompAction parent_seccomp, ScopedFd* to_parent,
                           std::string* error) {
   // Child -> parent requests; its end closing also tells the parent that
   // the child is gone. And the other way round, a lifeline whose closing
@@ -130,7 +154,8 @@ bool ForkIntoPidNamespace(const std::vector<int>& child_only_fds,
     for (int fd : child_only_fds) {
       if (fd >= 0) close(fd);
     }
-    RunParent(pid, up[0], remove_socket);  // lifeline[1] stays open until the parent exits
+    // lifeline[1] stays open until the parent exits.
+    RunParent(pid, up[0], parent_seccomp, remove_socket);
   }
   close(up[0]);
   close(lifeline[1]);

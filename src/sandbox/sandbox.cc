@@ -132,7 +132,7 @@ bool PivotRoot(const std::string& dir, std::string* error) {
 std::optional<Confined> EnterNamespaces(const Plan& plan, const std::string& shared_dir,
                                         const std::vector<int>& child_only_fds,
                                         const std::function<void()>& remove_socket,
-                                        std::string* error) {
+                                        SeccompAction parent_seccomp, std::string* error) {
   static const char kHint[] =
       " (in a container without CAP_SYS_ADMIN, use --sandbox=chroot or --sandbox=none)";
   if (plan.user_namespace && !EnterUserNamespace(error)) return std::nullopt;
@@ -143,7 +143,8 @@ std::optional<Confined> EnterNamespaces(const Plan& plan, const std::string& sha
     return std::nullopt;
   }
   Confined c;
-  if (!ForkIntoPidNamespace(child_only_fds, remove_socket, &c.parent_channel, error)) {
+  if (!ForkIntoPidNamespace(child_only_fds, remove_socket, parent_seccomp, &c.parent_channel,
+                            error)) {
     return std::nullopt;
   }
 
@@ -220,10 +221,12 @@ int CloseInheritedFds(int keep) {
 
 std::optional<Confined> Enter(const Plan& plan, const std::string& shared_dir,
                               const std::vector<int>& child_only_fds,
-                              const std::function<void()>& remove_socket, std::string* error) {
+                              const std::function<void()>& remove_socket,
+                              SeccompAction parent_seccomp, std::string* error) {
   switch (plan.mode) {
     case Mode::kNamespace:
-      return EnterNamespaces(plan, shared_dir, child_only_fds, remove_socket, error);
+      return EnterNamespaces(plan, shared_dir, child_only_fds, remove_socket, parent_seccomp,
+                             error);
     case Mode::kChroot:
       return EnterChroot(shared_dir, error);
     case Mode::kNone:

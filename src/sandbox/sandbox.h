@@ -6,7 +6,8 @@
 //             pivot_root into the shared directory: the old root is
 //             unmounted, so no path, and no ".." of any fd the daemon opens
 //             afterwards, leads out of the share. The pid namespace means a
-//             fork: the parent stays outside, waits for the child, forwards
+//             fork: the parent stays outside, without capabilities and
+//             under its own seccomp list, waits for the child, forwards
 //             termination signals to it and exits with its status.
 //  chroot     chroot(2) into the shared directory (for a container that
 //             already provides the namespaces); needs root.
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "base/scoped_fd.h"
+#include "sandbox/seccomp_filter.h"
 
 namespace hostshare::sandbox {
 
@@ -85,13 +87,17 @@ struct Confined {
 // In namespace mode the process forks: in the parent Enter() never returns
 // (it waits for the child, forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT to it,
 // runs `remove_socket` when the child asks and when it has exited, and
-// exits with the child's status); Enter() returns in the child.
+// exits with the child's status); Enter() returns in the child. The parent
+// first drops every capability, sets no_new_privs and installs its own
+// seccomp list with `parent_seccomp` (the --seccomp mode; ignored in the
+// other modes, which do not fork).
 // `child_only_fds` are closed in the parent after the fork (the listening
 // socket: only the child may accept).
 // On failure returns nullopt with one line in `error`.
 std::optional<Confined> Enter(const Plan& plan, const std::string& shared_dir,
                               const std::vector<int>& child_only_fds,
-                              const std::function<void()>& remove_socket, std::string* error);
+                              const std::function<void()>& remove_socket,
+                              SeccompAction parent_seccomp, std::string* error);
 
 // Closes every inherited fd from 3 up except `keep` (>= 0: the --fd
 // socket): nothing opened outside may be carried into the sandbox.

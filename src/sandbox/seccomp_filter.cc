@@ -60,12 +60,33 @@ constexpr const char* kAllowed[] = {
     "setfsuid", "setfsgid", "geteuid",
 };
 
+// The namespace parent (pid_namespace.cc): it only waits for the child,
+// forwards signals to it, removes the socket file and exits like it.
+// Argument-restricted on top: kill only the child, tgkill only itself
+// (raise), mmap never PROT_EXEC; socket fails EACCES (syslog's reconnect).
+constexpr const char* kParentAllowed[] = {
+    // the channel from the child, waiting, exiting
+    "read", "close", "wait4", "waitid", "exit", "exit_group", "restart_syscall",
+    // forwarding signals, and dying of the child's signal (setrlimit, raise)
+    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "getpid", "gettid", "prlimit64",
+    // logging (stderr, syslog), glibc's fatal-error messages
+    "write", "writev", "sendto", "clock_gettime",
+    // removing the socket and pid files (Listener::Unlink)
+    "newfstatat", "fstat", "unlinkat",
+    // glibc's malloc, should anything allocate
+    "brk", "munmap",
+};
+
 // What the ASan/UBSan runtimes call on their own (found with --seccomp=log
 // and --seccomp=trap under strace): pipe2, for probing whether memory is
 // readable (IsAccessibleMemoryRange); open and readlink, the path forms of
 // the allowed openat and readlinkat, for /proc/self/maps and /proc/self/exe
 // in error reports. Only in sanitizer builds.
 constexpr const char* kSanitizerExtra[] = {"pipe2", "open", "readlink"};
+// And what the runtime does when the namespace parent exits (it tears
+// down its thread's alternate signal stack under a lock); the daemon's own
+// list has both anyway.
+constexpr const char* kParentSanitizerExtra[] = {"sigaltstack", "futex"};
 // What an error report tries beyond that (an external symbolizer): failing
 // with EPERM lets the report finish, unsymbolized, instead of being cut
 // short by SIGSYS. Only in sanitizer builds.
@@ -149,6 +170,83 @@ struct CtxDeleter {
   void operator()(void* ctx) const { seccomp_release(ctx); }
 };
 
+// One filter under construction: the default action for calls without a
+// rule, rules added by name, then loaded (shared by both allow-lists).
+class FilterBuilder {
+ public:
+  FilterBuilder(SeccompAction action, std::string* error) : action_(action), error_(error) {}
+
+  bool Init() {
+    uint32_t deflt = action_ == SeccompAction::kKill  ? SCMP_ACT_KILL_PROCESS
+                     : action_ == SeccompAction::kTrap ? SCMP_ACT_TRAP
+                                                       : SCMP_ACT_LOG;
+    ctx_.reset(seccomp_init(deflt));
+    if (!ctx_) {
+      *error_ = "seccomp_init failed";
+      return false;
+    }
+    // Every thread, even one started before this call; another ABI
+    // (i386/x32 entry points) is always fatal.
+    int rc = seccomp_attr_set(ctx_.get(), SCMP_FLTATR_CTL_TSYNC, 1);
+    if (rc == 0) rc = seccomp_attr_set(ctx_.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+    if (rc != 0) {
+      *error_ = std::string("seccomp_attr_set: ") + strerror(-rc);
+      return false;
+    }
+    return true;
+  }
+
+  bool Add(const char* name, uint32_t act, unsigned ncmp = 0, const scmp_arg_cmp* cmp = nullptr) {
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR || nr < 0) return true;  // not a call of this architecture
+    int r = seccomp_rule_add_array(ctx_.get(), act, nr, ncmp, cmp);
+    if (r != 0) {
+      *error_ = std::string("seccomp rule for ") + name + ": " + strerror(-r);
+      return false;
+    }
+    return true;
+  }
+
+  template <size_t N>
+  bool AllowAll(const char* const (&names)[N]) {
+    for (const char* name : names) {
+      if (!Add(name, SCMP_ACT_ALLOW)) return false;
+    }
+    return true;
+  }
+
+  // Sanitizer builds: what the runtime needs, and a soft failure for what an
+  // error report tries; `wait4_allowed`: the list already allows wait4.
+  bool AddSanitizerRules(bool wait4_allowed) {
+    if (!IsSanitizerBuild()) return true;
+    if (!AllowAll(kSanitizerExtra)) return false;
+    for (const char* name : kSanitizerReportDenied) {
+      if (wait4_allowed && strcmp(name, "wait4") == 0) continue;
+      if (!Add(name, SCMP_ACT_ERRNO(EPERM))) return false;
+    }
+    // isatty(stderr) for colours: "not a terminal".
+    if (!Add("ioctl", SCMP_ACT_ERRNO(ENOTTY))) return false;
+    // fork() of a symbolizer.
+    const scmp_arg_cmp not_thread = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0);
+    return Add("clone", SCMP_ACT_ERRNO(EPERM), 1, &not_thread);
+  }
+
+  bool Load() {
+    if (action_ == SeccompAction::kTrap && !InstallTrapHandler(error_)) return false;
+    int rc = seccomp_load(ctx_.get());
+    if (rc != 0) {
+      *error_ = std::string("cannot load the seccomp filter: ") + strerror(-rc);
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  SeccompAction action_;
+  std::string* error_;
+  std::unique_ptr<void, CtxDeleter> ctx_;
+};
+
 }  // namespace
 
 const char* SeccompActionName(SeccompAction a) {
@@ -176,48 +274,9 @@ std::vector<std::string> AllowedSyscalls() {
 
 bool InstallSeccomp(SeccompAction action, std::string* error) {
   if (action == SeccompAction::kNone) return true;
-  uint32_t deflt = action == SeccompAction::kKill  ? SCMP_ACT_KILL_PROCESS
-                   : action == SeccompAction::kTrap ? SCMP_ACT_TRAP
-                                                    : SCMP_ACT_LOG;
-  std::unique_ptr<void, CtxDeleter> ctx(seccomp_init(deflt));
-  if (!ctx) {
-    *error = "seccomp_init failed";
+  FilterBuilder f(action, error);
+  if (!f.Init() || !f.AllowAll(kAllowed) || !f.AddSanitizerRules(/*wait4_allowed=*/false)) {
     return false;
-  }
-  // Every thread, even one started before this call; another ABI
-  // (i386/x32 entry points) is always fatal.
-  int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1);
-  if (rc == 0) rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-  if (rc != 0) {
-    *error = std::string("seccomp_attr_set: ") + strerror(-rc);
-    return false;
-  }
-
-  auto add = [&](const char* name, uint32_t act, unsigned ncmp, const scmp_arg_cmp* cmp) {
-    int nr = seccomp_syscall_resolve_name(name);
-    if (nr == __NR_SCMP_ERROR || nr < 0) return true;  // not a call of this architecture
-    int r = seccomp_rule_add_array(ctx.get(), act, nr, ncmp, cmp);
-    if (r != 0) {
-      *error = std::string("seccomp rule for ") + name + ": " + strerror(-r);
-      return false;
-    }
-    return true;
-  };
-  for (const char* name : kAllowed) {
-    if (!add(name, SCMP_ACT_ALLOW, 0, nullptr)) return false;
-  }
-  if (IsSanitizerBuild()) {
-    for (const char* name : kSanitizerExtra) {
-      if (!add(name, SCMP_ACT_ALLOW, 0, nullptr)) return false;
-    }
-    for (const char* name : kSanitizerReportDenied) {
-      if (!add(name, SCMP_ACT_ERRNO(EPERM), 0, nullptr)) return false;
-    }
-    // isatty(stderr) for colours: "not a terminal".
-    if (!add("ioctl", SCMP_ACT_ERRNO(ENOTTY), 0, nullptr)) return false;
-    // fork() of a symbolizer.
-    const scmp_arg_cmp not_thread = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0);
-    if (!add("clone", SCMP_ACT_ERRNO(EPERM), 1, &not_thread)) return false;
   }
   const scmp_arg_cmp no_exec = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
   const scmp_arg_cmp thread_only = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
@@ -226,23 +285,39 @@ bool InstallSeccomp(SeccompAction action, std::string* error) {
   // node for a guest caller: fs/passthrough/credentials.h).
   const scmp_arg_cmp no_groups = SCMP_A0(SCMP_CMP_LE, 1);
   const scmp_arg_cmp own_process = SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(getpid()));
-  if (!add("mmap", SCMP_ACT_ALLOW, 1, &no_exec) || !add("mprotect", SCMP_ACT_ALLOW, 1, &no_exec) ||
-      !add("clone", SCMP_ACT_ALLOW, 1, &thread_only) ||
-      !add("clone3", SCMP_ACT_ERRNO(ENOSYS), 0, nullptr) ||
-      !add("unshare", SCMP_ACT_ALLOW, 1, &fs_only) ||
-      !add("setgroups", SCMP_ACT_ALLOW, 1, &no_groups) ||
-      !add("tgkill", SCMP_ACT_ALLOW, 1, &own_process) ||
-      !add("socket", SCMP_ACT_ERRNO(EACCES), 0, nullptr)) {
-    return false;
-  }
+  return f.Add("mmap", SCMP_ACT_ALLOW, 1, &no_exec) &&
+         f.Add("mprotect", SCMP_ACT_ALLOW, 1, &no_exec) &&
+         f.Add("clone", SCMP_ACT_ALLOW, 1, &thread_only) &&
+         f.Add("clone3", SCMP_ACT_ERRNO(ENOSYS)) && f.Add("unshare", SCMP_ACT_ALLOW, 1, &fs_only) &&
+         f.Add("setgroups", SCMP_ACT_ALLOW, 1, &no_groups) &&
+         f.Add("tgkill", SCMP_ACT_ALLOW, 1, &own_process) &&
+         f.Add("socket", SCMP_ACT_ERRNO(EACCES)) && f.Load();
+}
 
-  if (action == SeccompAction::kTrap && !InstallTrapHandler(error)) return false;
-  rc = seccomp_load(ctx.get());
-  if (rc != 0) {
-    *error = std::string("cannot load the seccomp filter: ") + strerror(-rc);
+std::vector<std::string> ParentAllowedSyscalls() {
+  std::vector<std::string> names(std::begin(kParentAllowed), std::end(kParentAllowed));
+  for (const char* n : {"mmap", "kill", "tgkill", "socket"}) names.emplace_back(n);
+  if (IsSanitizerBuild()) {
+    for (const char* n : kSanitizerExtra) names.emplace_back(n);
+    for (const char* n : kParentSanitizerExtra) names.emplace_back(n);
+  }
+  return names;
+}
+
+bool InstallParentSeccomp(SeccompAction action, pid_t child, std::string* error) {
+  if (action == SeccompAction::kNone) return true;
+  FilterBuilder f(action, error);
+  if (!f.Init() || !f.AllowAll(kParentAllowed) || !f.AddSanitizerRules(/*wait4_allowed=*/true) ||
+      (IsSanitizerBuild() && !f.AllowAll(kParentSanitizerExtra))) {
     return false;
   }
-  return true;
+  const scmp_arg_cmp no_exec = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+  const scmp_arg_cmp the_child = SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(child));
+  const scmp_arg_cmp own_process = SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(getpid()));
+  return f.Add("mmap", SCMP_ACT_ALLOW, 1, &no_exec) &&
+         f.Add("kill", SCMP_ACT_ALLOW, 1, &the_child) &&
+         f.Add("tgkill", SCMP_ACT_ALLOW, 1, &own_process) &&
+         f.Add("socket", SCMP_ACT_ERRNO(EACCES)) && f.Load();
 }
 
 }  // namespace hostshare::sandbox

@@ -29,6 +29,8 @@
 // call it once, at start-up.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -47,5 +49,12 @@ std::vector<std::string> AllowedSyscalls();
 // kNone). Sets no_new_privs. On failure returns false with one line in
 // `error`.
 bool InstallSeccomp(SeccompAction action, std::string* error);
+
+// The namespace parent's own, much smaller list (see pid_namespace.h): it
+// reads the child's channel, waits for it, forwards signals (kill only to
+// `child`), removes the socket and pid files, logs and exits. Same modes as
+// above. Names for tests, as AllowedSyscalls().
+std::vector<std::string> ParentAllowedSyscalls();
+bool InstallParentSeccomp(SeccompAction action, pid_t child, std::string* error);
 
 }  // namespace hostshare::sandbox

@@ -86,11 +86,13 @@ int main(int argc, char** argv) {
   };
   if (!hs::daemon::ApplyFileLimit(config, &error)) return fail(error);
 
-  // 2. The sandbox. In namespace mode this forks; the parent stays in
-  // Enter() until the daemon exits and then removes the socket file.
+  // 2. The sandbox. In namespace mode this forks; the parent drops every
+  // capability, installs its own seccomp list (same --seccomp mode) and
+  // stays in Enter() until the daemon exits, then removes the socket file.
   for (const std::string& note : plan.notes) LOG_INFO("%s", note.c_str());
   std::optional<sb::Confined> confined =
-      sb::Enter(plan, config.shared_dir, {listener->fd()}, [&] { listener->Unlink(); }, &error);
+      sb::Enter(plan, config.shared_dir, {listener->fd()}, [&] { listener->Unlink(); },
+                config.seccomp, &error);
   path_reachable = plan.mode == sb::Mode::kNone;
   if (!confined) return fail(error);
   if (plan.mode == sb::Mode::kNamespace) listener->LeaveFilesToParent();

@@ -11,8 +11,11 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -45,9 +48,10 @@ struct Outcome {
   std::string err;  // what the child wrote to stderr
 };
 
-// Runs `body` in a child under the filter; the child's exit code is what
-// `body` returns.
-Outcome RunFiltered(SeccompAction action, const std::function<int()>& body) {
+// Runs `body` in a child under the filter `install` sets up; the child's
+// exit code is what `body` returns.
+Outcome RunFilteredBy(const std::function<bool(std::string*)>& install,
+                      const std::function<int()>& body) {
   int errp[2];
   EXPECT_EQ(pipe2(errp, O_CLOEXEC), 0);
   fflush(nullptr);
@@ -55,7 +59,7 @@ Outcome RunFiltered(SeccompAction action, const std::function<int()>& body) {
   if (pid == 0) {
     dup2(errp[1], STDERR_FILENO);
     std::string error;
-    if (!InstallSeccomp(action, &error)) {
+    if (!install(&error)) {
       ssize_t ignored = write(STDERR_FILENO, error.data(), error.size());
       (void)ignored;
       _exit(100);
@@ -70,6 +74,11 @@ Outcome RunFiltered(SeccompAction action, const std::function<int()>& body) {
   close(errp[0]);
   EXPECT_EQ(waitpid(pid, &o.status, 0), pid);
   return o;
+}
+
+// The same under the daemon's filter.
+Outcome RunFiltered(SeccompAction action, const std::function<int()>& body) {
+  return RunFilteredBy([action](std::string* e) { return InstallSeccomp(action, e); }, body);
 }
 
 bool KilledBySigsys(const Outcome& o) {
@@ -221,6 +230,89 @@ TEST(SeccompFilterTest, ListIsAnAllowList) {
     EXPECT_FALSE(has(never)) << never;
   }
   EXPECT_STREQ(SeccompActionName(SeccompAction::kKill), "kill");
+}
+
+// The namespace parent's filter (pid_namespace.cc), installed in the
+// filtered process after it forked a child of its own to wait for (which
+// dies with it).
+pid_t g_parent_child = -1;
+
+bool InstallAsParent(std::string* error) {
+  g_parent_child = fork();
+  if (g_parent_child == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) _exit(0);
+    pause();
+    _exit(0);
+  }
+  return g_parent_child > 0 && InstallParentSeccomp(SeccompAction::kKill, g_parent_child, error);
+}
+
+TEST(ParentSeccompFilterTest, WhatTheParentDoesStillWorks) {
+  static char socket_file[] = "/tmp/hostshare-parent-seccomp-XXXXXX";
+  int fd = mkstemp(socket_file);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  Outcome o = RunFilteredBy(InstallAsParent, [] {
+    // Forward a signal, wait for the child, remove the socket file, log.
+    struct sigaction sa {};
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGHUP, &sa, nullptr) != 0) return 1;
+    if (kill(g_parent_child, SIGTERM) != 0) return 2;
+    int status = 0;
+    if (waitpid(g_parent_child, &status, 0) != g_parent_child) return 3;
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM) return 4;
+    struct stat st;
+    if (lstat(socket_file, &st) != 0 || unlinkat(AT_FDCWD, socket_file, 0) != 0) return 5;
+    fprintf(stderr, "logged\n");
+    // Dying like the child: no core file, the signal unblocked.
+    rlimit no_core{0, 0};
+    if (setrlimit(RLIMIT_CORE, &no_core) != 0) return 6;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    if (sigprocmask(SIG_UNBLOCK, &set, nullptr) != 0) return 7;
+    return raise(SIGHUP) == 0 ? 0 : 8;  // ignored: raise itself is allowed
+  });
+  EXPECT_EQ(ExitCode(o), 0) << "status " << o.status << " " << o.err;
+  EXPECT_NE(unlink(socket_file), 0) << "not removed under the filter";
+}
+
+TEST(ParentSeccompFilterTest, WhatTheParentNeverDoesKills) {
+  const std::pair<const char*, std::function<int()>> cases[] = {
+      {"kill another process", [] { return kill(1, 0); }},
+      {"openat", [] { return openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY); }},
+      {"fork", [] { return static_cast<int>(fork()); }},
+      {"mmap PROT_EXEC", [] {
+         void* m = mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+         return m == MAP_FAILED ? 1 : 0;
+       }},
+      {"ptrace", [] { return static_cast<int>(ptrace(PTRACE_TRACEME, 0, nullptr, nullptr)); }},
+      {"connect", [] { return connect(0, nullptr, 0); }},
+      {"setuid", [] { return static_cast<int>(syscall(SYS_setuid, 0)); }},
+  };
+  for (const auto& [what, body] : cases) {
+    Outcome o = RunFilteredBy(InstallAsParent, body);
+    std::string w = what;
+    if (kSanitizer && w == "fork") {  // EPERM in sanitizer builds (see above)
+      EXPECT_EQ(ExitCode(o), 255) << what << ": status " << o.status << " " << o.err;
+      continue;
+    }
+    EXPECT_TRUE(KilledBySigsys(o)) << what << ": status " << o.status << " " << o.err;
+  }
+}
+
+TEST(ParentSeccompFilterTest, ListIsSmall) {
+  auto names = ParentAllowedSyscalls();
+  auto has = [&](const char* n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  for (const char* needed : {"read", "wait4", "kill", "rt_sigaction", "exit_group", "unlinkat"}) {
+    EXPECT_TRUE(has(needed)) << needed;
+  }
+  for (const char* never : {"openat", "clone", "execve", "ptrace", "mount", "setuid", "connect",
+                            "accept4", "recvmsg", "mprotect"}) {
+    EXPECT_FALSE(has(never)) << never;
+  }
+  EXPECT_LT(names.size(), AllowedSyscalls().size() / 2);
 }
 
 }  // namespace
