@@ -222,15 +222,22 @@ class ConfinementTest : public ::testing::Test {
     EXPECT_GE(threads, 3u);  // main + one worker per queue
   }
 
-  // Frontend gone: the daemon must exit 0, and its socket file is gone.
-  void ExpectCleanExit() {
-    fc_.reset();
-    fe_->Close();
+  // The daemon's wait status, once it exited (pid_ is then -1); -1 if it
+  // still runs after 10 s.
+  int WaitForExit() {
     int status = -1;
     for (int i = 0; i < 200 && pid_ > 0; ++i) {
       if (waitpid(pid_, &status, WNOHANG) == pid_) pid_ = -1;
       else std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    return status;
+  }
+
+  // Frontend gone: the daemon must exit 0, and its socket file is gone.
+  void ExpectCleanExit() {
+    fc_.reset();
+    fe_->Close();
+    int status = WaitForExit();
     ASSERT_EQ(pid_, -1) << "daemon still running 10 s after the frontend left";
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
         << "status " << status << "\n" << ReadFile(log_);
@@ -319,14 +326,92 @@ TEST_F(ConfinementTest, TerminationSignalReachesTheSandboxedChild) {
   pid_t server = Server();
   ASSERT_NE(server, pid_);
   ASSERT_EQ(kill(pid_, SIGTERM), 0);
-  int status = -1;
-  for (int i = 0; i < 200 && pid_ > 0; ++i) {
-    if (waitpid(pid_, &status, WNOHANG) == pid_) pid_ = -1;
-    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  int status = WaitForExit();
   ASSERT_EQ(pid_, -1);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << status;
   EXPECT_FALSE(fsys::exists("/proc/" + std::to_string(server)));
+}
+
+// The parent outside the pid namespace only waits and forwards: it holds
+// no capability in any set, has no_new_privs and its own seccomp filter,
+// and still removes the socket file and exits with the child's status.
+TEST_F(ConfinementTest, NamespaceParentHoldsNothing) {
+  ASSERT_NO_FATAL_FAILURE(Start({"--sandbox=namespace", "--seccomp=kill"}));
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  ASSERT_NE(Server(), pid_) << "no sandboxed child";
+  EXPECT_EQ(StatusField(pid_, "Seccomp"), "2");
+  EXPECT_EQ(StatusField(pid_, "NoNewPrivs"), "1");
+  for (const char* set : {"CapEff", "CapPrm", "CapInh", "CapAmb", "CapBnd"}) {
+    EXPECT_EQ(HexField(pid_, set), 0u) << set;
+  }
+  ASSERT_NO_FATAL_FAILURE(ExerciseFiles());
+  EXPECT_TRUE(SocketGone()) << "the parent did not remove the socket file";
+  ASSERT_NO_FATAL_FAILURE(ExpectCleanExit());
+  EXPECT_EQ(ReadFile(log_).find("SIGSYS"), std::string::npos) << ReadFile(log_);
+}
+
+// --seccomp=trap names any call outside either list (the child's or the
+// parent's): a whole session, socket removal and exit included, names none.
+TEST_F(ConfinementTest, NamespaceParentAndChildMakeNoCallOutsideTheirLists) {
+  ASSERT_NO_FATAL_FAILURE(Start({"--seccomp=trap"}));
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  EXPECT_EQ(StatusField(pid_, "Seccomp"), "2");
+  ASSERT_NO_FATAL_FAILURE(ExerciseFiles());
+  EXPECT_TRUE(SocketGone());
+  ASSERT_NO_FATAL_FAILURE(ExpectCleanExit());
+  EXPECT_EQ(ReadFile(log_).find("blocked system call"), std::string::npos) << ReadFile(log_);
+}
+
+TEST_F(ConfinementTest, NamespaceParentWithSeccompNone) {
+  ASSERT_NO_FATAL_FAILURE(Start({"--seccomp=none"}));
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  EXPECT_EQ(StatusField(pid_, "Seccomp"), "0");
+  EXPECT_EQ(StatusField(pid_, "NoNewPrivs"), "1");
+  EXPECT_EQ(HexField(pid_, "CapEff"), 0u);
+  EXPECT_EQ(HexField(pid_, "CapPrm"), 0u);
+  ASSERT_NO_FATAL_FAILURE(ExerciseFiles());
+  ASSERT_NO_FATAL_FAILURE(ExpectCleanExit());
+}
+
+// A failing child (a malformed vhost-user message ends the session with an
+// error): the parent exits with the same non-zero status.
+TEST_F(ConfinementTest, NamespaceParentExitsWithTheChildsStatus) {
+  ASSERT_NO_FATAL_FAILURE(Start({}));
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  ASSERT_NE(Server(), pid_);
+  fc_.reset();
+  ASSERT_TRUE(fe_->SendRaw(0xdead, 1, nullptr, 0).ok());  // unknown message code
+  int status = WaitForExit();
+  ASSERT_EQ(pid_, -1) << "daemon still running 10 s after a malformed message";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1)
+      << "status " << status << "\n" << ReadFile(log_);
+}
+
+// Each forwarded signal reaches the child through the confined parent,
+// which then dies of the same signal.
+TEST_F(ConfinementTest, EveryForwardedSignalReachesTheSandboxedChild) {
+  for (int sig : {SIGINT, SIGHUP, SIGQUIT}) {
+    std::ofstream(log_, std::ios::trunc).close();
+    ASSERT_NO_FATAL_FAILURE(Start({}));
+    // Both sides set up: the child's handlers before it logs that it
+    // waits, the parent's before its filter.
+    for (int i = 0; i < 200; ++i) {
+      if (ReadFile(log_).find("waiting for a frontend") != std::string::npos &&
+          StatusField(pid_, "Seccomp") == "2") {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    pid_t server = Server();
+    ASSERT_NE(server, pid_);
+    ASSERT_EQ(kill(pid_, sig), 0);
+    int status = WaitForExit();
+    ASSERT_EQ(pid_, -1) << strsignal(sig);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig)
+        << strsignal(sig) << ": status " << status << "\n" << ReadFile(log_);
+    EXPECT_FALSE(fsys::exists("/proc/" + std::to_string(server))) << strsignal(sig);
+    EXPECT_TRUE(SocketGone()) << strsignal(sig);
+  }
 }
 
 TEST_F(ConfinementTest, UnprivilegedDefaultIsNoSandbox) {
