@@ -178,18 +178,23 @@ def table_uring(micro):
 
 def table_memory(results):
     lines = ["| daemon | RSS idle, serving process | RSS idle, all processes | "
-             "RSS connected, all processes (guest memory excluded) | bytes per cached inode |",
-             "|---|---:|---:|---:|---:|"]
-    for d in ["hostshared", "reference"]:
+             "RSS connected, all processes (guest memory excluded) | PSS idle / connected, "
+             "all processes | bytes per cached inode |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for d in ["hostshared", "hostshared-static", "reference"]:
         p = os.path.join(results, "memory-%s.json" % d)
         if not os.path.exists(p):
             continue
         with open(p) as f:
             run = json.load(f)["runs"][0]
+        pss = "-"
+        if "pss_listen_kib" in run:
+            pss = "%.2f / %.2f MiB" % (run["pss_listen_kib"] / 1024.0,
+                                       run["pss_connected_kib"] / 1024.0)
         lines.append("| %s | %.2f MiB | %.2f MiB (%d processes once connected) | %.2f MiB | "
-                     "%.0f B (%d inodes) |" % (
+                     "%s | %.0f B (%d inodes) |" % (
                          d, run["rss_listen_max_kib"] / 1024.0, run["rss_listen_kib"] / 1024.0,
-                         run["processes"], run["rss_connected_kib"] / 1024.0,
+                         run["processes"], run["rss_connected_kib"] / 1024.0, pss,
                          run["inode_bytes"], run["inode_probe"]))
     return "\n".join(lines)
 

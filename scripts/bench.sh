@@ -49,6 +49,10 @@ fi
 echo "== build (RelWithDebInfo: -O2, with symbols for profiles) in $build"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTSHARE_TESTS=OFF >/dev/null
 ninja -C "$build" hostshared hostshare-bench
+# The same daemon linked statically (-DHOSTSHARE_STATIC=ON), for the memory table.
+cmake -S . -B "$build-static" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTSHARE_TESTS=OFF \
+    -DHOSTSHARE_STATIC=ON >/dev/null
+ninja -C "$build-static" hostshared
 bench=$build/tools/bench/hostshare-bench
 hs=$build/hostshared
 ref=/usr/lib/qemu/virtiofsd
@@ -110,6 +114,8 @@ done
 echo "== memory: idle RSS and bytes per cached inode ($mem_inodes lookups)"
 run hostshared "$out/memory-hostshared.json" --workloads getattr --memory "$mem_inodes" \
     --spawn "$(hs_cmd)"
+run hostshared-static "$out/memory-hostshared-static.json" --workloads getattr \
+    --memory "$mem_inodes" --spawn "$(hs=$build-static/hostshared hs_cmd)"
 run reference "$out/memory-reference.json" --workloads getattr --memory "$mem_inodes" \
     --spawn "$(ref_cmd)"
 

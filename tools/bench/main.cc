@@ -356,6 +356,7 @@ void RunVirtioTarget(const Options& o, uint32_t queues, const std::string& tmpdi
     ProcUsage u = ReadProcessTree(daemon->pid());
     t->rss_listen_kib = u.rss_kib;
     t->rss_listen_max_kib = u.max_rss_kib;
+    t->pss_listen_kib = u.pss_kib;
   }
   auto fe = VhostUserFrontend::Connect(socket, 10000, &error);
   if (!fe) {
@@ -411,6 +412,7 @@ void RunVirtioTarget(const Options& o, uint32_t queues, const std::string& tmpdi
     ProcUsage u = ReadProcessTree(root);
     t->rss_connected_kib = u.rss_kib - u.shmem_kib;
     t->rss_connected_max_kib = u.max_rss_kib;
+    t->pss_connected_kib = u.pss_kib;
     t->processes = u.processes;
   }
   if (max_io < kData) {

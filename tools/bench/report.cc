@@ -74,9 +74,10 @@ void PrintTargetSummary(FILE* out, const TargetRun& t) {
   if (t.mode == "native") return;
   fprintf(out,
           "%-12s %2u: RSS listening %.2f MiB (largest process %.2f), connected %.2f MiB "
-          "(guest memory excluded; %u processes)",
+          "(guest memory excluded; %u processes); PSS listening %.2f MiB, connected %.2f MiB",
           t.target.c_str(), t.queues, t.rss_listen_kib / 1024.0, t.rss_listen_max_kib / 1024.0,
-          t.rss_connected_kib / 1024.0, t.processes);
+          t.rss_connected_kib / 1024.0, t.processes, t.pss_listen_kib / 1024.0,
+          t.pss_connected_kib / 1024.0);
   if (t.inode_probe > 0) {
     fprintf(out, "; %.0f bytes per cached inode (%u inodes)", t.inode_bytes, t.inode_probe);
   }
@@ -107,6 +108,8 @@ std::string ToJson(const std::vector<TargetRun>& runs, const RunOptions& opts) {
       << ", \"rss_listen_max_kib\": " << t.rss_listen_max_kib
       << ", \"rss_connected_kib\": " << t.rss_connected_kib
       << ", \"rss_connected_max_kib\": " << t.rss_connected_max_kib
+      << ", \"pss_listen_kib\": " << t.pss_listen_kib
+      << ", \"pss_connected_kib\": " << t.pss_connected_kib
       << ", \"processes\": " << t.processes
       << ", \"inode_bytes\": " << t.inode_bytes << ", \"inode_probe\": " << t.inode_probe
       << ", \"exit_status\": " << JsonString(t.exit_status)

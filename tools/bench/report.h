@@ -24,6 +24,8 @@ struct TargetRun {
   uint64_t rss_listen_max_kib = 0;  // ... of its largest process
   uint64_t rss_connected_kib = 0;  // tree, after INIT + set-up, guest memory excluded
   uint64_t rss_connected_max_kib = 0;  // ... of its largest process (guest memory included)
+  uint64_t pss_listen_kib = 0;     // tree PSS before the frontend connected (stats.h)
+  uint64_t pss_connected_kib = 0;  // tree PSS after set-up, guest memory excluded
   uint32_t processes = 0;          // in the backend's tree, once connected
   double inode_bytes = 0;          // RSS growth per cached inode (memory probe), 0 = not run
   uint32_t inode_probe = 0;        // inodes looked up by the probe

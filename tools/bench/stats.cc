@@ -89,6 +89,22 @@ void ReadRssKib(pid_t pid, uint64_t* rss, uint64_t* shmem) {
   fclose(f);
 }
 
+// Pss minus Pss_Shmem of one process, in KiB (0 if unreadable).
+uint64_t ReadPssKib(pid_t pid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
+  FILE* f = fopen(path, "re");
+  if (f == nullptr) return 0;
+  uint64_t pss = 0, shmem = 0;
+  char line[256];
+  while (fgets(line, sizeof line, f) != nullptr) {
+    if (strncmp(line, "Pss:", 4) == 0) pss = strtoull(line + 4, nullptr, 10);
+    if (strncmp(line, "Pss_Shmem:", 10) == 0) shmem = strtoull(line + 10, nullptr, 10);
+  }
+  fclose(f);
+  return pss > shmem ? pss - shmem : 0;
+}
+
 }  // namespace
 
 ProcUsage ReadProcessTree(pid_t root) {
@@ -119,6 +135,7 @@ ProcUsage ReadProcessTree(pid_t root) {
     ReadRssKib(p, &rss, &shmem);
     u.rss_kib += rss;
     u.shmem_kib += shmem;
+    u.pss_kib += ReadPssKib(p);
     if (rss > u.max_rss_kib) u.max_rss_kib = rss;
     for (const auto& [pid, s] : all) {
       if (s.ppid == p) todo.push_back(pid);

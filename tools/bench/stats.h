@@ -53,6 +53,10 @@ struct ProcUsage {
   uint64_t rss_kib = 0;  // VmRSS summed over the tree
   uint64_t shmem_kib = 0;  // RssShmem summed over the tree (mapped guest memory)
   uint64_t max_rss_kib = 0;  // the largest single process's VmRSS
+  // Pss - Pss_Shmem summed over the tree: each shared page (libc, the pages
+  // a forked parent shares with its child) counted once across all the
+  // processes mapping it; guest memory excluded. What the daemon costs.
+  uint64_t pss_kib = 0;
   uint32_t processes = 0;
   uint32_t threads = 0;
 };
