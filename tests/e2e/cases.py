@@ -513,6 +513,97 @@ def test_guest_reboot_remount(t):
     t.eq(host_read(t.hp("g")), b"after-reboot\n", "host sees a write after reboot")
 
 
+@case(timeout=600)
+def test_escape_attempts(t):
+    """Guest-side escapes: host-planted and guest-made symlinks out of the
+    share (absolute and relative), '..' from the root, device nodes and
+    fifos, and a host that swaps a directory for a symlink to the outside
+    while the guest works in it. A sentinel next to the share stays unread
+    and unchanged, and the daemon keeps serving."""
+    import threading
+    outside = os.path.join(os.path.dirname(t.s.shared), "sentinel-%s" % t.config.name)
+    shutil.rmtree(outside, ignore_errors=True)
+    os.makedirs(outside)
+    secret = os.path.join(outside, "secret")
+    host_write(secret, "host secret\n")
+    os.chmod(secret, 0o600)
+    os.utime(secret, (1000000000, 1000000000))
+    before = (os.stat(secret), sorted(os.listdir(outside)))
+    depth = os.path.relpath(outside, t.dir_host)  # ../../sentinel-...
+    os.symlink(secret, t.hp("abs"))
+    os.symlink(os.path.join(depth, "secret"), t.hp("rel"))
+    os.symlink(outside, t.hp("absdir"))
+    os.symlink(depth, t.hp("reldir"))
+    # The guest resolves every symlink in its own namespace: none of these
+    # reaches the host's sentinel (the paths do not exist in the guest).
+    for link in ("abs", "rel"):
+        g = q(t.gp(link))
+        t.gfail("cat %s" % g)
+        t.g("echo pwned > %s; echo pwned >> %s; chmod 777 %s; truncate -s 0 %s; "
+            "touch %s" % (g, g, g, g, g))
+    for d in ("absdir", "reldir"):
+        g = q(t.gp(d))
+        t.g("ls %s; cat %s/secret; echo x > %s/new; mkdir %s/sub; ln -s x %s/l; "
+            "mv %s/secret %s/moved; rm -f %s/secret" % ((g,) * 8))
+    # Symlinks the guest makes, then used from the guest and from names.
+    t.gok("cd %s && ln -s ../../../../../../../etc/shadow up && ln -s /etc/shadow root "
+          "&& ln -s %s hostpath" % (q(t.gp()), q(secret)))
+    t.g("cd %s && cat up root hostpath; echo x > hostpath; ln hostpath hard" % q(t.gp()))
+    # '..' from the share root and from the test directory is the guest's own.
+    t.eq(t.gok("cd %s/.. && pwd" % MNT).strip(), "/", "'..' of the mount root")
+    t.gok("ls %s/../.. >/dev/null && ls %s >/dev/null" % (q(t.gp()), q(t.gp("..", ".."))))
+    # Rename and link across the share's root: the guest refuses (EXDEV) or
+    # copies in its own memory; the host sees nothing outside.
+    t.gok("echo in > %s" % q(t.gp("inside")))
+    t.g("mv %s /tmp/moved-out; ln %s /tmp/hard-out" % (q(t.gp("inside")), q(t.gp("x"))))
+    # Device nodes and fifos: created on the host, served by the guest kernel
+    # (the daemon never opens them, so it neither blocks nor reaches a device).
+    t.gok("cd %s && mknod null c 1 3 && mknod disk b 8 0 && mkfifo fifo" % q(t.gp()))
+    t.check(stat.S_ISCHR(os.lstat(t.hp("null")).st_mode), "host: char node made")
+    t.gok("cd %s && echo data > null && head -c 4 null | wc -c" % q(t.gp()))
+    t.gok("cd %s && (echo through-fifo > fifo &) && timeout 30 cat fifo" % q(t.gp()))
+    t.g("cd %s && head -c 512 disk | wc -c" % q(t.gp()))
+    # A host that swaps a directory for a symlink to the outside, repeatedly,
+    # while the guest reads, writes and lists through it.
+    os.makedirs(t.hp("swap"))
+    host_write(t.hp("swap", "x"), "inside\n")
+    stop = threading.Event()
+
+    def swapper():
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                os.rename(t.hp("swap"), t.hp("swap.real"))
+                os.symlink(outside, t.hp("swap"))
+                time.sleep(0.002)
+                os.unlink(t.hp("swap"))
+                os.rename(t.hp("swap.real"), t.hp("swap"))
+            except OSError:
+                pass
+            time.sleep(0.002)
+    th = threading.Thread(target=swapper)
+    th.start()
+    try:
+        t.g("cd %s && i=0; while [ $i -lt 150 ]; do cat swap/x swap/secret; echo w > swap/x; "
+            "echo w > swap/new$i; ls swap; cat swap/../swap/secret; i=$((i+1)); done "
+            ">/dev/null 2>&1; true" % q(t.gp()), timeout=500)
+    finally:
+        stop.set()
+        th.join()
+    after = (os.stat(secret), sorted(os.listdir(outside)))
+    t.eq(host_read(secret), b"host secret\n", "sentinel content")
+    t.eq(after[1], before[1], "sentinel directory listing")
+    t.eq((after[0].st_mode, after[0].st_size, after[0].st_mtime_ns, after[0].st_ino),
+         (before[0].st_mode, before[0].st_size, before[0].st_mtime_ns, before[0].st_ino),
+         "sentinel mode, size, mtime, inode")
+    t.eq(after[0].st_atime_ns, before[0].st_atime_ns, "sentinel atime (never read)")
+    t.check(t.s.daemon.alive(), "daemon died:\n%s" % t.s.daemon_log_tail())
+    t.gok("echo still-serving > %s && cat %s" % (q(t.gp("ok")), q(t.gp("ok"))))
+    t.eq(host_read(t.hp("ok")), b"still-serving\n", "host sees a write after the attempts")
+    shutil.rmtree(outside, ignore_errors=True)
+
+
 @case(last=True)
 def test_daemon_exits_cleanly(t):
     """poweroff -f in the guest: QEMU quits, the daemon exits with status 0."""
