@@ -15,7 +15,9 @@
 #
 # Environment: HOSTSHARE_BENCH_ROUNDS (default 3), HOSTSHARE_BENCH_SECONDS
 # (measured seconds per workload, default 3), HOSTSHARE_BENCH_VM=0 skips
-# step 4 (the previous guest results are kept), HOSTSHARE_BENCH_VM_REPS
+# step 4 (the previous guest results are kept), HOSTSHARE_BENCH_MICRO=0 skips
+# the hostshare-bench rounds of step 2 (their previous results are kept),
+# HOSTSHARE_BENCH_VM_REPS
 # (default 5), HOSTSHARE_BENCH_VM_CONTENDERS (default: hostshared and the
 # reference with and without a pool of 2 threads, and 9p), HOSTSHARE_BENCH_QUICK=1 (tiny sizes and durations: checks
 # that everything runs; does not touch BENCHMARKS.md).
@@ -31,6 +33,7 @@ quick=${HOSTSHARE_BENCH_QUICK:-0}
 rounds=${HOSTSHARE_BENCH_ROUNDS:-3}
 secs=${HOSTSHARE_BENCH_SECONDS:-3}
 vm=${HOSTSHARE_BENCH_VM:-1}
+micro=${HOSTSHARE_BENCH_MICRO:-1}
 vm_reps=${HOSTSHARE_BENCH_VM_REPS:-5}
 vm_contenders=${HOSTSHARE_BENCH_VM_CONTENDERS:-hostshared,hostshared:--thread-pool-size=2,reference,reference:--thread-pool-size=2,9p}
 build=$root/build-bench
@@ -56,7 +59,11 @@ ninja -C "$build-static" hostshared
 bench=$build/tools/bench/hostshare-bench
 hs=$build/hostshared
 ref=/usr/lib/qemu/virtiofsd
-rm -rf "$out"
+if [ "$micro" = 1 ]; then
+    rm -rf "$out"
+else  # keep the previous hostshare-bench rounds, redo the rest
+    find "$out" -maxdepth 1 -type f ! -name 'micro-*' -delete 2>/dev/null || true
+fi
 mkdir -p "$out" "$share"
 uname -a >"$out/machine.txt"
 lscpu >>"$out/machine.txt"
@@ -99,6 +106,7 @@ spawn_cmd() {
 }
 
 echo "== hostshare-bench: $rounds round(s), ${#configs[@]} configurations"
+[ "$micro" = 1 ] || rounds=0
 for ((r = 0; r < rounds; r++)); do
     for ((i = 0; i < ${#configs[@]}; i++)); do
         c=${configs[$(((i + r * 3) % ${#configs[@]}))]}
