@@ -41,6 +41,11 @@ if ! mount -t "$type" -o "$mopts" "$tag" /newroot || [ ! -x /newroot/bin/sh ]; t
     poweroff -f
 fi
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run
+# The guest gets its own writable /tmp; the served tree's /tmp stays
+# readable at /run/host-tmp (rootfs_vm.guest_path: a checkout under the
+# host's /tmp must still reach the guest).
+mkdir -p /newroot/run/host-tmp
+mount --bind /newroot/tmp /newroot/run/host-tmp
 mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
 mkdir -p /newroot/run/hostshare/bin
 cp /bin/busybox /agent.sh /newroot/run/hostshare/

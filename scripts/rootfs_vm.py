@@ -47,6 +47,16 @@ def build_images(outdir=OUT):
     return fields["KERNEL"], fields["INITRAMFS"], fields["KVER"]
 
 
+def guest_path(path):
+    """Where a guest booted from the host's / sees the host file `path`: the
+    guest's /tmp is its own tmpfs, the host's /tmp is at /run/host-tmp
+    (scripts/rootfs-init.sh)."""
+    p = os.path.abspath(path)
+    if p == "/tmp" or p.startswith("/tmp/"):
+        return "/run/host-tmp" + p[len("/tmp"):]
+    return p
+
+
 _HELP = {}
 
 

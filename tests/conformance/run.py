@@ -137,6 +137,7 @@ def run_guest(targets, rundir, filters, log_level=None):
     root = rootfs_vm.Share("hostshared", "rootfs", "/", readonly=True)
     wd = os.path.join(rundir, "vm")
     results = {}
+    gbin = rootfs_vm.guest_path(BIN)  # BIN as the guest sees it
     fargs = " ".join("-f '%s'" % f for f in filters)
     with rootfs_vm.Session(wd, root, list(shares.values()), mem="1G",
                            log_level=log_level) as s:
@@ -150,11 +151,11 @@ def run_guest(targets, rundir, filters, log_level=None):
             if t == "guest-tmpfs":
                 cmd = ("mkdir -p /tmp/conf /tmp/ro /run/hs_ro; {b} {f} /tmp/conf; {b} -p /tmp/ro && "
                        "mount --bind /tmp/ro /run/hs_ro && mount -o remount,bind,ro /run/hs_ro && "
-                       "{b} -r {f} /run/hs_ro").format(b=BIN, f=fargs)
+                       "{b} -r {f} /run/hs_ro").format(b=gbin, f=fargs)
             else:
-                cmd = "%s %s /run/hs/%s" % (BIN, fargs, shares[t].tag)
+                cmd = "%s %s /run/hs/%s" % (gbin, fargs, shares[t].tag)
                 if t + "/ro" in shares:
-                    cmd += "; %s -r %s /run/hs/%s" % (BIN, fargs, shares[t + "/ro"].tag)
+                    cmd += "; %s -r %s /run/hs/%s" % (gbin, fargs, shares[t + "/ro"].tag)
             try:
                 res = s.guest.run(cmd, timeout=1500)
                 out = res.out

@@ -53,6 +53,9 @@ OUT = os.path.join(ROOT, "build", "workloads")
 CACHE = os.path.join(OUT, "cache")
 GT = os.path.join(HERE, "guest_tools.py")
 CHURN = os.path.join(HERE, "churn.py")
+# The same files as the guest sees them (a checkout under the host's /tmp).
+G_GT = rootfs_vm.guest_path(GT)
+G_CHURN = rootfs_vm.guest_path(CHURN)
 PACKAGES = ["git", "make", "gcc", "libc6-dev", "sqlite3", "fio", "rsync", "python3-venv", "python3-pip", "python3-setuptools",
             "tar",
             "diffutils", "qemu-system-x86", "busybox-static", "cpio", "linux-image-amd64", "kmod"]
@@ -113,7 +116,7 @@ class Ctx:
 
     def same_tree(self, path):
         """treehash on both sides; returns the entry count."""
-        gh = self.g("python3 %s treehash %s" % (GT, q(path))).split()
+        gh = self.g("python3 %s treehash %s" % (G_GT, q(path))).split()
         hh = sh("python3 %s treehash %s" % (GT, q(path))).split()
         if gh != hh:
             raise Fail("%s differs: guest %s, host %s" % (path, gh, hh))
@@ -234,7 +237,8 @@ def w_tar(c, cache):
     d = c.p("tarx")
     t0 = time.monotonic()
     c.g("mkdir -p %s && tar -xf %s -C %s && diff -r --no-dereference %s %s"
-        % (d, cache["tar"], d, d, cache["native"]), 3600)
+        % (d, rootfs_vm.guest_path(cache["tar"]), d, d, rootfs_vm.guest_path(cache["native"])),
+        3600)
     secs = time.monotonic() - t0
     sh("diff -r --no-dereference %s %s" % (d, cache["native"]))
     size = os.path.getsize(cache["tar"]) >> 20
@@ -259,7 +263,7 @@ python3 {gt} sqlite-summary {d}/db
 sqlite3 {d}/db 'PRAGMA integrity_check; PRAGMA journal_mode;'
 sha256sum {d}/db
 ls {d}
-""".format(d=d, gt=GT), 3600)
+""".format(d=d, gt=G_GT), 3600)
     gsum = [l for l in out.splitlines() if l.startswith("integrity=")][0]
     gsha = [l for l in out.splitlines() if l.endswith("/db")][0].split()[0]
     hsha = sh("sha256sum %s/db" % d).split()[0]
@@ -323,7 +327,8 @@ cp -r {src} {pkg}
 {d}/bin/python -m pip --version
 {d}/bin/python -m pip install -q --no-index --no-build-isolation {pkg}
 {d}/bin/python -m hsdemo
-""".format(src=os.path.join(HERE, "demo_pkg"), pkg=pkg, d=d, venv=venv), 3600)
+""".format(src=rootfs_vm.guest_path(os.path.join(HERE, "demo_pkg")), pkg=pkg, d=d, venv=venv),
+             3600)
     n = c.same_tree(d)
     gline = [l for l in out.splitlines() if l.startswith("hsdemo ")][0]
     hline = sh("%s/bin/python -m hsdemo" % d).strip()
@@ -356,9 +361,11 @@ class Churn:
                                            stdout=subprocess.PIPE, text=True))
         self.procs.append(subprocess.Popen(base % "check" + " --who guest --interval 0.05",
                                            shell=True, stdout=subprocess.PIPE, text=True))
+        gbase = "python3 %s %%s %s --seconds 7200 --stop %s" % (G_CHURN, self.dir,
+                                                                 self.stop_file)
         self.c.g("cd /tmp && (nohup %s >/tmp/churn-write.json 2>&1 &) && "
                  "(nohup %s >/tmp/churn-check.json 2>&1 &)"
-                 % (base % "write" + " --who guest", base % "check" + " --who host --interval 0.05"))
+                 % (gbase % "write" + " --who guest", gbase % "check" + " --who host --interval 0.05"))
 
     def stop(self):
         open(self.stop_file, "w").close()
@@ -405,7 +412,7 @@ def crash_test(args, images, accel, rundir):
     try:
         s.guest.mount_share(work, share_dir)
         s.guest.run("cd /tmp && (nohup python3 %s crash-writer %s /tmp/acks >/tmp/cw.log 2>&1 &)"
-                    % (GT, d), 60)
+                    % (G_GT, d), 60)
         # let it write for a while, then kill -9 the daemon mid-stream
         deadline = time.monotonic() + 300
         acked = 0
@@ -462,7 +469,7 @@ def crash_test(args, images, accel, rundir):
     try:
         guest.start(boot_timeout=180)
         guest.mount_share(work, share_dir)
-        gh = guest.run("python3 %s treehash %s" % (GT, d), 600).out.split()
+        gh = guest.run("python3 %s treehash %s" % (G_GT, d), 600).out.split()
         hh = sh("python3 %s treehash %s" % (GT, d)).split()
         if gh != hh:
             raise Fail("after the restart the guest sees %s, the host %s" % (gh, hh))
