@@ -338,6 +338,11 @@ def table_vm(vmdir):
             "load average during the runs %.1f-%.1f. Times: lower is better; ratios are "
             "speed-ups.\n" % (reps, meta.get("kernel"), meta.get("accel"),
                              min(loads) if loads else 0, max(loads) if loads else 0))
+    fails = ["- %s, repetition %d: %s" % (c, r["rep"], f)
+             for c in cont for r in res[c] for f in r.get("failures", [])]
+    if fails:
+        note += "\nFailed measurements (their cells are medians of the others):\n\n" + \
+            "\n".join(fails) + "\n"
     return "\n".join(lines) + "\n" + note
 
 

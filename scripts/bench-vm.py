@@ -81,10 +81,14 @@ def fresh_share(path, entries):
 
 
 def guest_script(fsbench, tarball, n, fio_seconds, fio_size):
-    """The guest side: prints one "RESULT name value unit" line per measurement."""
+    """The guest side: a metadata script and one script per fio job, each
+    printing one "RESULT name value unit" line per measurement. They run as
+    separate guest commands, so that a job that hangs (a daemon that lost a
+    request) costs only its own results."""
     fio = []
     for name, rw, bs in FIO_JOBS:
         fio.append(
+            "set -e\n"
             "fio --name=%s --filename=/run/hsbench/fio.dat --rw=%s --bs=%s --size=%s "
             "--ioengine=libaio --iodepth=16 --direct=1 --time_based --runtime=%d "
             "--output-format=json --output=/tmp/%s.json >/dev/null 2>/tmp/%s.err || "
@@ -113,8 +117,7 @@ r tar-x $(echo "$e - $s" | bc -l) s
 rm -f /tmp/src.tar
 fio --name=layout --filename=/run/hsbench/fio.dat --rw=write --bs=1M --size=%(fio_size)s \
     --ioengine=psync --create_only=1 >/dev/null
-%(fio)s
-""" % dict(fsbench=fsbench, n=n, tarball=tarball, fio_size=fio_size, fio="".join(fio))
+""" % dict(fsbench=fsbench, n=n, tarball=tarball, fio_size=fio_size), fio
 
 
 def parse(out):
@@ -138,12 +141,25 @@ def run_session(spec, workdir, share_dir, script, images, accel, timeout):
     with rootfs_vm.Session(workdir, root, extra=[bench], accel=accel, images=images) as s:
         s.guest.mount_share(bench, "/run/hsbench")
         load0 = os.getloadavg()[0]
-        res = s.guest.run(script, timeout=timeout)
-        load1 = os.getloadavg()[0]
+        meta_script, fio_scripts = script
+        res = s.guest.run(meta_script, timeout=timeout)
         if res.rc != 0:
             raise hsvm.VMError("%s: guest script failed (%d):\n%s" % (spec, res.rc, res.out))
         out = parse(res.out)
-        return out, (load0, load1), bench.describe()
+        failures = []
+        for (name, _, _), job in zip(FIO_JOBS, fio_scripts):
+            try:
+                r = s.guest.run(job, timeout=min(timeout, 600))
+            except hsvm.CommandTimeout:
+                failures.append("%s: no answer within 600 s" % name)
+                log("%s: %s hung; the rest of this session is skipped" % (spec, name))
+                break
+            if r.rc != 0:
+                failures.append("%s: exit %d: %s" % (name, r.rc, r.out.strip()[-300:]))
+                continue
+            out.update(parse(r.out))
+        load1 = os.getloadavg()[0]
+        return out, (load0, load1), bench.describe(), failures
 
 
 def table(results, contenders):
@@ -210,13 +226,14 @@ def main(argv=None):
             fresh_share(share, n)
             wd = os.path.join(out, "run-%d-%s" % (rep, spec.replace(":", "_").replace(" ", "")))
             t0 = time.monotonic()
-            res, load, desc = run_session(spec, wd, share, script, images, accel, args.timeout)
+            res, load, desc, failures = run_session(spec, wd, share, script, images, accel,
+                                                    args.timeout)
             meta["contenders"][spec] = desc
             results[spec].append({"rep": rep, "results": res, "load": load,
-                                  "secs": time.monotonic() - t0})
-            log("rep %d %-28s %s (load %.1f -> %.1f)" % (
+                                  "secs": time.monotonic() - t0, "failures": failures})
+            log("rep %d %-28s %s (load %.1f -> %.1f)%s" % (
                 rep, spec, " ".join("%s=%.3g" % (k2, v[0]) for k2, v in res.items()),
-                load[0], load[1]))
+                load[0], load[1], "".join("; FAILED " + f for f in failures)))
             with open(os.path.join(out, "results.json"), "w") as f:
                 json.dump({"meta": meta, "results": results}, f, indent=1)
     shutil.rmtree(os.path.join(out, "share"), ignore_errors=True)
