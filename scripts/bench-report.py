@@ -377,13 +377,14 @@ def main(argv=None):
     with open(args.update) as f:
         doc = f.read()
     for name, text in secs.items():
-        pat = re.compile(r"(<!-- generated:%s -->\n).*?(\n<!-- /generated:%s -->)"
+        # The block may be empty (a fresh skeleton) or hold a previous report.
+        pat = re.compile(r"(<!-- generated:%s -->\n)(?:.*?\n)?(<!-- /generated:%s -->)"
                          % (re.escape(name), re.escape(name)), re.S)
         if not pat.search(doc):
             print("bench-report: no generated:%s block in %s" % (name, args.update),
                   file=sys.stderr)
             continue
-        doc = pat.sub(lambda m: m.group(1) + text + m.group(2), doc)
+        doc = pat.sub(lambda m: m.group(1) + text.rstrip("\n") + "\n" + m.group(2), doc)
     with open(args.update, "w") as f:
         f.write(doc)
     print("bench-report: updated %s" % args.update)
