@@ -95,17 +95,25 @@ bool ParentGroupDiffers(int dir_fd, uint32_t gid, uint32_t* group);
 template <typename Create>
 int CreateAsCaller(uint32_t uid, uint32_t gid, int parent_fd, bool sgid_requested,
                    Create create) {
+  const bool may_lend = CredSwitchingEnabled() && (uid != 0 || gid != 0);
   uint32_t group = 0;
-  const bool may_help = CredSwitchingEnabled() && (uid != 0 || gid != 0) &&
-                        ParentGroupDiffers(parent_fd, gid, &group);
-  if (!(may_help && sgid_requested)) {
-    auto creds = ScopedCreds::Enter(uid, gid);
-    if (!creds.ok()) {
-      errno = creds.error();
+  // The parent's group is looked up only when it may matter: no extra
+  // system call on the common path.
+  const bool lend_first = may_lend && sgid_requested && ParentGroupDiffers(parent_fd, gid, &group);
+  if (!lend_first) {
+    {
+      auto creds = ScopedCreds::Enter(uid, gid);
+      if (!creds.ok()) {
+        errno = creds.error();
+        return -1;
+      }
+      int r = create();
+      if (r >= 0 || errno != EACCES || !may_lend) return r;
+    }
+    if (!ParentGroupDiffers(parent_fd, gid, &group)) {
+      errno = EACCES;
       return -1;
     }
-    int r = create();
-    if (r >= 0 || errno != EACCES || !may_help) return r;
   }
   auto creds = ScopedCreds::Enter(uid, gid, group);
   if (!creds.ok()) {
