@@ -81,6 +81,13 @@ struct Parser {
     return true;
   }
 
+  bool SetPollMax(const std::string& opt, const std::string& v) {
+    uint64_t n;
+    if (!ParseUint(opt, v, 1000000, &n)) return false;
+    c.poll_max_us = static_cast<uint32_t>(n);
+    return true;
+  }
+
   // Legacy "-o a,b=c" options of the C virtiofsd.
   bool LegacyOption(const std::string& item) {
     std::string key = item, val;
@@ -142,6 +149,7 @@ const std::map<std::string, Flag>& Flags() {
        }}},
       {"--cache", {true, [](Parser& p, auto& o, auto& v) { return p.SetCache(o, v); }}},
       {"--thread-pool-size", {true, [](Parser& p, auto& o, auto& v) { return p.SetThreadPool(o, v); }}},
+      {"--poll-max-us", {true, [](Parser& p, auto& o, auto& v) { return p.SetPollMax(o, v); }}},
       {"--xattr", {false, [](Parser& p, auto&, auto&) { p.c.xattr = true; return true; }}},
       {"--readonly", {false, [](Parser& p, auto&, auto&) { p.c.readonly = true; return true; }}},
       {"--writeback", {false, [](Parser& p, auto&, auto&) { p.c.writeback = true; return true; }}},
@@ -265,6 +273,9 @@ Options (values may be given as --flag VALUE or --flag=VALUE):
   --cache MODE              never|auto|always|metadata (default auto)
   --thread-pool-size N      threads for requests that may block (large READ/WRITE,
                             fsync, readdir); 0 (default): all run on the queue threads
+  --poll-max-us N           busy-poll an empty request queue for up to N us before
+                            sleeping, adapted to how fast requests come (default 50;
+                            0: never poll)
   --xattr                   enable extended attributes
   --readonly                refuse every modification (EROFS)
   --writeback               enable the guest writeback cache

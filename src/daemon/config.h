@@ -19,6 +19,10 @@ enum class Cache { kNever, kAuto, kAlways, kMetadata };
 using Sandbox = sandbox::Mode;            // kNamespace, kChroot, kNone
 using Seccomp = sandbox::SeccompAction;   // kNone, kLog, kTrap, kKill
 
+// Longest adaptive busy-poll of an empty request queue (see
+// device/poll_tuner.h); about one slow thread wake-up on a virtualised host.
+inline constexpr uint32_t kDefaultPollMaxUs = 50;
+
 struct Config {
   std::string shared_dir;
   std::string socket_path;
@@ -27,6 +31,7 @@ struct Config {
   std::string tag;                       // empty: no config space
   Cache cache = Cache::kAuto;
   uint32_t thread_pool_size = 0;
+  uint32_t poll_max_us = kDefaultPollMaxUs;  // --poll-max-us
   bool xattr = false;
   bool readonly = false;
   bool writeback = false;

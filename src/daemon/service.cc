@@ -69,7 +69,8 @@ std::unique_ptr<Service> Service::Create(const Config& config, std::string* erro
   s->impl_->server = std::make_unique<fuse::Server>(*s->impl_->fs, fuse::ServerOptions{});
   s->impl_->handler = std::make_unique<FuseHandler>(*s->impl_->server);
   s->impl_->device = std::make_unique<device::FsDevice>(*s->impl_->handler, config.tag,
-                                                       config.thread_pool_size);
+                                                       config.thread_pool_size,
+                                                       uint64_t{config.poll_max_us} * 1000);
   return s;
 }
 

@@ -6,9 +6,11 @@
 
 namespace hostshare::device {
 
-FsDevice::FsDevice(RequestHandler& handler, std::string tag, uint32_t pool_threads)
+FsDevice::FsDevice(RequestHandler& handler, std::string tag, uint32_t pool_threads,
+                   uint64_t poll_max_ns)
     : handler_(handler),
       tag_(std::move(tag)),
+      poll_max_ns_(poll_max_ns),
       pool_(pool_threads > 0 ? std::make_unique<BlockingPool>(pool_threads, handler) : nullptr) {}
 
 FsDevice::~FsDevice() { Reset(); }
@@ -30,7 +32,8 @@ void FsDevice::StartQueue(uint32_t index, std::unique_ptr<virtio::SplitQueue> qu
   workers_.at(index).reset();
   workers_.at(index) =
       std::make_unique<QueueWorker>(index, std::move(queue), kick_fd, std::move(call), handler_,
-                                    pool_.get());
+                                    pool_.get(),
+                                    WorkerTuning{poll_max_ns_, nullptr});
 }
 
 uint16_t FsDevice::StopQueue(uint32_t index) {

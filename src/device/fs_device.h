@@ -27,7 +27,9 @@ class FsDevice : public vhost_user::DeviceBackend {
   static constexpr size_t kTagMax = 36;  // virtio_fs_config.tag
 
   // `tag` may be empty (no config space). `pool_threads` 0: no pool.
-  FsDevice(RequestHandler& handler, std::string tag, uint32_t pool_threads = 0);
+  // `poll_max_ns`: longest adaptive busy-poll of an empty queue (0: none).
+  FsDevice(RequestHandler& handler, std::string tag, uint32_t pool_threads = 0,
+           uint64_t poll_max_ns = 0);
   ~FsDevice() override;
 
   uint64_t DeviceFeatures() const override { return 0; }
@@ -41,6 +43,7 @@ class FsDevice : public vhost_user::DeviceBackend {
  private:
   RequestHandler& handler_;
   std::string tag_;
+  uint64_t poll_max_ns_;
   // Declared before the workers: destroyed after them (they wait for their
   // pool jobs when they stop).
   std::unique_ptr<BlockingPool> pool_;

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,18 +29,35 @@ size_t PeekRequest(const virtio::Chain& chain, uint8_t* buf, size_t cap) {
   return n;
 }
 
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Tells the CPU this is a spin loop (saves power, yields to an SMT sibling).
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
 }  // namespace
 
 QueueWorker::QueueWorker(uint32_t index, std::unique_ptr<virtio::SplitQueue> queue, int kick_fd,
                          std::shared_ptr<virtio::Notifier> call, RequestHandler& handler,
-                         BlockingPool* pool)
+                         BlockingPool* pool, WorkerTuning tuning)
     : index_(index),
       queue_(std::move(queue)),
       kick_fd_(kick_fd),
       call_(std::move(call)),
       handler_(handler),
       pool_(pool),
-      stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+      stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      contention_(tuning.switch_counter),
+      poll_(tuning.poll_max_ns) {
   batch_.reserve(kMaxBatch);
   thread_ = std::thread([this] { Run(); });
 }
@@ -49,6 +67,7 @@ QueueWorker::~QueueWorker() { Stop(); }
 uint16_t QueueWorker::Stop() {
   if (!stopped_) {
     stopped_ = true;
+    stop_requested_.store(true, std::memory_order_relaxed);
     (void)eventfd_write(stop_fd_.get(), 1);
     if (thread_.joinable()) thread_.join();
     // Requests in the pool still write into guest memory and the used ring:
@@ -85,23 +104,58 @@ void QueueWorker::Serve() {
   in_.Reset(chain_.readable.data(), chain_.readable.size());
   out_.Reset(chain_.writable.data(), chain_.writable.size());
   size_t len = handler_.Handle(in_, out_);
-  batch_.push_back({chain_.head, static_cast<uint32_t>(len)});
+  Complete(chain_.head, static_cast<uint32_t>(len));
+}
+
+void QueueWorker::Complete(uint16_t head, uint32_t len) {
+  if (!latency_mode_) {
+    batch_.push_back({head, len});  // ServeAvailable flushes every kMaxBatch
+    return;
+  }
+  if (pool_ != nullptr) {
+    std::lock_guard<std::mutex> lock(used_mu_);
+    queue_->PushUsed(head, len);
+  } else {
+    queue_->PushUsed(head, len);
+  }
+  if (queue_->event_idx()) {
+    // The guest's used_event says what it has reaped: interrupt once a
+    // quarter of what it waits for is ready (not at the first reply: a
+    // guest that wakes fast would then reap one reply per interrupt).
+    virtio::SplitQueue::Backlog b = queue_->GuestBacklog();
+    if (b.ready > 0 && uint32_t{b.ready} * kEarlyFraction >= b.waiting) SignalIfWanted();
+    return;
+  }
+  // Without EVENT_IDX every interrupt the guest allows is taken: only the
+  // first of a pass is sent here, the rest wait for the end of the pass.
+  if (!signalled_this_pass_) signalled_this_pass_ = SignalIfWanted();
 }
 
 void QueueWorker::Flush() {
+  if (!batch_.empty()) {
+    if (pool_ != nullptr) {
+      std::lock_guard<std::mutex> lock(used_mu_);
+      for (const Completed& c : batch_) queue_->AddUsed(c.head, c.len);
+      queue_->PublishUsed();
+    } else {
+      for (const Completed& c : batch_) queue_->AddUsed(c.head, c.len);
+      queue_->PublishUsed();
+    }
+    batch_.clear();
+  }
+  SignalIfWanted();
+}
+
+bool QueueWorker::SignalIfWanted() {
   bool signal;
   if (pool_ != nullptr) {
     std::lock_guard<std::mutex> lock(used_mu_);
-    for (const Completed& c : batch_) queue_->AddUsed(c.head, c.len);
-    queue_->PublishUsed();
     signal = queue_->NeedsInterrupt();
   } else {
-    for (const Completed& c : batch_) queue_->AddUsed(c.head, c.len);
-    queue_->PublishUsed();
     signal = queue_->NeedsInterrupt();
   }
-  batch_.clear();
   if (signal) call_->Signal();
+  return signal;
 }
 
 void QueueWorker::Done(PoolJob* job, size_t len) {
@@ -120,25 +174,57 @@ void QueueWorker::Done(PoolJob* job, size_t len) {
   if (call) call->Signal();
 }
 
+bool QueueWorker::ServeAvailable() {
+  for (uint32_t n = 0;; ++n) {
+    if (n == kMaxBatch) {
+      // A guest that keeps the ring full never ends the pass: publish what
+      // is batched and look at the CPU again.
+      Flush();
+      latency_mode_ = !contention_.Contended(MonotonicNs());
+      n = 0;
+    }
+    auto r = queue_->Pop(&chain_);
+    if (r == virtio::SplitQueue::PopResult::kEmpty) return true;
+    if (r == virtio::SplitQueue::PopResult::kBroken) {
+      LOG_ERROR("queue %u: the guest corrupted the ring (%s); queue stopped", index_,
+                queue_->broken_reason());
+      return false;
+    }
+    Serve();
+  }
+}
+
+bool QueueWorker::PollForMore() {
+  const uint64_t window = poll_.window_ns();
+  if (window == 0) return false;
+  for (;;) {
+    // A few ring reads between clock reads: the clock costs more than a read.
+    for (int i = 0; i < 32; ++i) {
+      if (queue_->HasAvailable()) {
+        poll_.Update(MonotonicNs() - empty_since_ns_);
+        return true;
+      }
+      CpuRelax();
+    }
+    if (MonotonicNs() - empty_since_ns_ >= window) return false;
+    // Stop() must not wait for the window (the poll() that follows sees it).
+    if (stop_requested_.load(std::memory_order_relaxed)) return false;
+  }
+}
+
 bool QueueWorker::Drain() {
   queue_->DisableNotifications();
   for (;;) {
-    uint32_t n = 0;
-    bool broken = false;
-    for (; n < kMaxBatch; ++n) {
-      auto r = queue_->Pop(&chain_);
-      if (r == virtio::SplitQueue::PopResult::kEmpty) break;
-      if (r == virtio::SplitQueue::PopResult::kBroken) {
-        LOG_ERROR("queue %u: the guest corrupted the ring (%s); queue stopped", index_,
-                  queue_->broken_reason());
-        broken = true;
-        break;
-      }
-      Serve();
-    }
+    latency_mode_ = !contention_.Contended(MonotonicNs());
+    signalled_this_pass_ = false;
+    bool ok = ServeAvailable();
+    // The batch (throughput mode), and the end-of-pass interrupt for what
+    // completed after a mid-pass one (latency mode).
     Flush();
-    if (broken) return false;
-    if (n == kMaxBatch) continue;  // more may be waiting: serve them first
+    if (!ok) return false;
+    empty_since_ns_ = MonotonicNs();
+    // Kicks stay suppressed while polling: the guest need not kick.
+    if (latency_mode_ && PollForMore()) continue;
     if (!queue_->EnableNotifications()) return true;
     queue_->DisableNotifications();
   }
@@ -173,6 +259,7 @@ void QueueWorker::Run() {
       broken = true;
       continue;
     }
+    if (latency_mode_) poll_.Update(MonotonicNs() - empty_since_ns_);
     broken = !Drain();
   }
 }

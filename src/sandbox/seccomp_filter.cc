@@ -37,6 +37,8 @@ constexpr const char* kAllowed[] = {
     "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
     // time and randomness (logging, malloc's tcache key)
     "clock_gettime", "gettimeofday", "getrandom",
+    // queue workers: own involuntary context switches (is polling stealing a CPU?)
+    "getrusage",
     // descriptors, polling, eventfds (queue workers)
     "close", "fcntl", "poll", "ppoll", "eventfd2", "read", "write", "lseek",
     // glibc's fatal-error messages (malloc corruption, assert) before abort()

@@ -43,6 +43,7 @@ SplitQueue::SplitQueue(std::shared_ptr<const GuestMemory> mem, const QueueLayout
     : mem_(std::move(mem)),
       l_(layout),
       next_avail_(next_avail),
+      avail_seen_(next_avail),
       event_idx_(event_idx),
       indirect_(indirect) {
   // The used index is ours; on (re)start it equals where the guest expects.
@@ -57,6 +58,7 @@ uint16_t SplitQueue::LoadAvailIdx() const {
 
 SplitQueue::PopResult SplitQueue::Pop(Chain* chain) {
   uint16_t avail_idx = LoadAvailIdx();
+  avail_seen_ = avail_idx;
   if (avail_idx == next_avail_) return PopResult::kEmpty;
   // The guest may have at most `size` chains outstanding.
   if (static_cast<uint16_t>(avail_idx - next_avail_) > l_.size) {
@@ -108,6 +110,15 @@ bool SplitQueue::NeedsInterrupt() {
   }
   uint16_t flags = __atomic_load_n(U16(l_.avail, 0), __ATOMIC_RELAXED);
   return (flags & kAvailFNoInterrupt) == 0;
+}
+
+SplitQueue::Backlog SplitQueue::GuestBacklog() const {
+  uint16_t used_event = __atomic_load_n(U16(l_.avail, 4 + 2 * uint64_t{l_.size}), __ATOMIC_RELAXED);
+  Backlog b;
+  b.ready = static_cast<uint16_t>(published_used_ - used_event);
+  b.waiting = static_cast<uint16_t>(avail_seen_ - used_event);
+  if (b.ready > b.waiting) b.ready = b.waiting;
+  return b;
 }
 
 void SplitQueue::DisableNotifications() {

@@ -59,6 +59,16 @@ class SplitQueue {
   // True when the guest wants an interrupt for what was published since the
   // last call (EVENT_IDX aware); resets the tracking.
   bool NeedsInterrupt();
+  // EVENT_IDX only: of the chains the guest is waiting for (made available
+  // and not yet reaped, as its used_event says), how many are published.
+  // A hint for interrupt moderation, read without a fence (a hostile guest
+  // can only make it wrong, and it never decides whether the end-of-pass
+  // check is made).
+  struct Backlog {
+    uint16_t ready;    // published, not reaped
+    uint16_t waiting;  // made available (as Pop last saw), not reaped
+  };
+  Backlog GuestBacklog() const;
   // While the device drains the ring, the guest need not kick: without
   // EVENT_IDX this sets VRING_USED_F_NO_NOTIFY (with EVENT_IDX the stale
   // avail_event already suppresses kicks).
@@ -67,6 +77,9 @@ class SplitQueue {
   // true if new chains arrived meanwhile (the caller must pop again).
   bool EnableNotifications();
 
+  // True if the guest made chains available that were not popped yet.
+  bool HasAvailable() const { return LoadAvailIdx() != next_avail_; }
+  bool event_idx() const { return event_idx_; }
   uint16_t next_avail() const { return next_avail_; }
   uint16_t used_idx() const { return used_idx_; }
   const GuestMemory& memory() const { return *mem_; }
@@ -76,6 +89,7 @@ class SplitQueue {
   std::shared_ptr<const GuestMemory> mem_;
   QueueLayout l_;
   uint16_t next_avail_;
+  uint16_t avail_seen_;      // the avail index as Pop last read it
   uint16_t used_idx_;        // next used slot (AddUsed)
   uint16_t published_used_;  // used->idx as the guest sees it
   uint16_t signalled_used_;  // published_used_ at the last interrupt decision

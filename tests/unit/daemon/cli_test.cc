@@ -80,6 +80,22 @@ TEST(CliTest, ThreadPoolSize) {
   EXPECT_FALSE(Parse({"--shared-dir=/x", "--socket-path=/s", "--thread-pool-size=1025"}).ok);
 }
 
+TEST(CliTest, PollMaxUs) {
+  auto out = Parse({"--shared-dir=/x", "--socket-path=/s"});
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.config.poll_max_us, kDefaultPollMaxUs);
+  out = Parse({"--shared-dir=/x", "--socket-path=/s", "--poll-max-us=0"});
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.config.poll_max_us, 0u);
+  out = Parse({"--shared-dir=/x", "--socket-path=/s", "--poll-max-us", "200"});
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.config.poll_max_us, 200u);
+  out = Parse({"--shared-dir=/x", "--socket-path=/s", "--poll-max-us=fast"});
+  EXPECT_FALSE(out.ok);
+  EXPECT_NE(out.error.find("--poll-max-us"), std::string::npos) << out.error;
+  EXPECT_FALSE(Parse({"--shared-dir=/x", "--socket-path=/s", "--poll-max-us=1000001"}).ok);
+}
+
 TEST(CliTest, UnimplementedOptionsAreRejectedNotIgnored) {
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
            {"--socket-path=/s", "-o", "source=/x,flock"}}) {

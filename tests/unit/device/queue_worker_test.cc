@@ -62,10 +62,13 @@ class QueueWorkerTest : public ::testing::Test {
   }
   void TearDown() override { worker_.reset(); }
 
-  void Start(uint16_t base = 0, bool event_idx = true, bool indirect = true) {
+  void Start(uint16_t base = 0, bool event_idx = true, bool indirect = true,
+             WorkerTuning tuning = {}, RequestHandler* handler = nullptr) {
     auto q = std::make_unique<virtio::SplitQueue>(mem_, vq_.HostLayout(), base, event_idx,
                                                   indirect);
-    worker_ = std::make_unique<QueueWorker>(1, std::move(q), kick_.get(), notifier_, handler_);
+    worker_ = std::make_unique<QueueWorker>(1, std::move(q), kick_.get(), notifier_,
+                                            handler != nullptr ? *handler : handler_, nullptr,
+                                            tuning);
   }
   void Kick() { ASSERT_EQ(eventfd_write(kick_.get(), 1), 0); }
   // Waits for one interrupt; returns the eventfd count (signals since last read).
@@ -80,6 +83,19 @@ class QueueWorkerTest : public ::testing::Test {
       usleep(1000);
     }
     return false;
+  }
+
+  // `n` kicked requests, each `gap_ms` after the previous reply. Each one
+  // the worker sleeps for and is woken within its poll limit doubles its
+  // poll window (PollTuner), until the window covers the gap.
+  void ServeKickedRequests(int n, int gap_ms) {
+    const uint16_t base = vq_.used_idx();
+    for (int i = 1; i <= n; ++i) {
+      usleep(gap_ms * 1000);
+      ASSERT_TRUE(vq_.Chain().Readable("k").Writable(1).Publish());
+      Kick();
+      ASSERT_TRUE(WaitUsed(static_cast<uint16_t>(base + i)));
+    }
   }
 
   FakeGuestMemory fmem_;
@@ -283,6 +299,125 @@ TEST_F(QueueWorkerTest, CallFdSwappedWhileRunning) {
   ASSERT_TRUE(vq_.Chain().Readable("y").Writable(1).Publish());
   Kick();
   EXPECT_TRUE(WaitUsed(2));
+}
+
+// Involuntary context switch counters for ContentionMonitor: a thread that
+// is never preempted, and one that is preempted between any two checks.
+long NeverPreempted() { return 7; }
+std::atomic<long> g_preemptions{0};
+long AlwaysPreempted() { return ++g_preemptions; }
+
+// Records, for each request, how many replies the guest could already see.
+class UsedIdxProbe : public EchoHandler {
+ public:
+  explicit UsedIdxProbe(FakeVirtqueue& vq) : vq_(vq) {}
+  size_t Handle(ByteReader& in, ByteWriter& out) override {
+    seen.push_back(vq_.used_idx());
+    return EchoHandler::Handle(in, out);
+  }
+  std::vector<uint16_t> seen;  // read after the worker stopped
+
+ private:
+  FakeVirtqueue& vq_;
+};
+
+// With a CPU to itself the worker publishes each reply as soon as it is
+// written: the guest can reap the first ones while later ones still run.
+TEST_F(QueueWorkerTest, UncontendedRepliesArePublishedOneByOne) {
+  UsedIdxProbe probe(vq_);
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(vq_.Chain().Readable("r").Writable(1).Publish());
+  Start(0, true, true, WorkerTuning{0, NeverPreempted}, &probe);
+  ASSERT_TRUE(WaitUsed(6));
+  worker_->Stop();
+  EXPECT_EQ(probe.seen, (std::vector<uint16_t>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(WaitCall(), 1u);  // the guest never reaped: one interrupt was enough
+}
+
+// A preempted worker publishes a pass over the ring with one index store.
+TEST_F(QueueWorkerTest, ContendedRepliesArePublishedPerBatch) {
+  UsedIdxProbe probe(vq_);
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(vq_.Chain().Readable("r").Writable(1).Publish());
+  // The first check is only a baseline: start contended from the second.
+  Start(0, true, true, WorkerTuning{0, AlwaysPreempted}, &probe);
+  ASSERT_TRUE(WaitUsed(6));
+  ASSERT_EQ(WaitCall(), 1u);
+  for (int round = 1; round <= 2; ++round) {
+    // Let the monitor's check interval pass so that it looks again.
+    usleep(2 * ContentionMonitor::kCheckNs / 1000);
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(vq_.Chain().Readable("r").Writable(1).Publish());
+    Kick();
+    ASSERT_TRUE(WaitUsed(static_cast<uint16_t>(6 + 6 * round)));
+  }
+  worker_->Stop();
+  ASSERT_EQ(probe.seen.size(), 18u);
+  // The last pass ran contended: none of its replies was visible before the
+  // pass ended.
+  for (size_t i = 12; i < 18; ++i) EXPECT_EQ(probe.seen[i], 12) << "request " << i;
+}
+
+// In latency mode the guest is interrupted once a quarter of what it waits
+// for is ready, not only when the whole pass is done.
+TEST_F(QueueWorkerTest, UncontendedInterruptComesBeforeThePassEnds) {
+  class Gate : public EchoHandler {
+   public:
+    size_t Handle(ByteReader& in, ByteWriter& out) override {
+      if (calls == 4) {
+        // Hold the fifth request until the test saw an interrupt.
+        for (int i = 0; i < 5000 && !open.load(); ++i) usleep(1000);
+      }
+      return EchoHandler::Handle(in, out);
+    }
+    std::atomic<bool> open{false};
+  } gate;
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(vq_.Chain().Readable("g").Writable(1).Publish());
+  Start(0, true, true, WorkerTuning{0, NeverPreempted}, &gate);
+  bool early = WaitReadable(call_.get(), 3000);
+  uint16_t used_at_interrupt = vq_.used_idx();
+  gate.open = true;
+  EXPECT_TRUE(early) << "no interrupt while the pass was held";
+  EXPECT_GE(used_at_interrupt, 2);
+  EXPECT_LE(used_at_interrupt, 4);
+  ASSERT_TRUE(WaitUsed(8));
+  worker_->Stop();
+}
+
+// An idle worker that polls serves a chain the guest published without a
+// kick (kicks stay suppressed while it polls); one that does not poll,
+// only after a kick.
+TEST_F(QueueWorkerTest, PollingServesUnkickedChains) {
+  Start(0, true, true, WorkerTuning{1'000'000'000, NeverPreempted});
+  // 4 us doubled 15 times is 131 ms: more than the 40 ms gap.
+  ASSERT_NO_FATAL_FAILURE(ServeKickedRequests(16, 40));
+  ASSERT_TRUE(vq_.Chain().Readable("p").Writable(1).Publish());  // no kick
+  EXPECT_TRUE(WaitUsed(17, 40));
+  // Stopping does not wait for the window to run out.
+  ASSERT_TRUE(vq_.Chain().Readable("k").Writable(1).Publish());
+  Kick();
+  ASSERT_TRUE(WaitUsed(18));
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(worker_->Stop(), 18);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(30));
+}
+
+TEST_F(QueueWorkerTest, WithoutPollingUnkickedChainsWait) {
+  Start(0, true, true, WorkerTuning{0, NeverPreempted});
+  ASSERT_NO_FATAL_FAILURE(ServeKickedRequests(16, 2));
+  ASSERT_TRUE(vq_.Chain().Readable("p").Writable(1).Publish());  // no kick
+  EXPECT_FALSE(WaitUsed(17, 200));
+  Kick();
+  EXPECT_TRUE(WaitUsed(17));
+  worker_->Stop();
+}
+
+// A worker that is preempted does not poll.
+TEST_F(QueueWorkerTest, ContendedWorkerDoesNotPoll) {
+  Start(0, true, true, WorkerTuning{1'000'000'000, AlwaysPreempted});
+  ASSERT_NO_FATAL_FAILURE(ServeKickedRequests(16, 40));
+  ASSERT_TRUE(vq_.Chain().Readable("p").Writable(1).Publish());  // no kick
+  EXPECT_FALSE(WaitUsed(17, 200));
+  Kick();
+  EXPECT_TRUE(WaitUsed(17));
+  worker_->Stop();
 }
 
 // CPU time this process used during `ms` milliseconds of the test sleeping.
