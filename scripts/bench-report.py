@@ -19,7 +19,8 @@ import sys
 
 WORKLOADS = ["getattr", "lookup", "lookup-miss", "read4k", "read1m", "write4k", "write1m",
              "create", "readdirplus", "readdirplus-warm", "mixed"]
-HS = ["hostshared", "hostshared-tp2", "hostshared-tp4"]
+HS = ["hostshared", "hostshared-tp2", "hostshared-tp4", "hostshared-nopoll",
+      "hostshared-poll200"]
 REF = ["reference", "reference-tp2", "reference-tp4"]
 
 

@@ -90,6 +90,8 @@ configs=(
     "hostshared|--queues 1,2,4 --spawn"
     "hostshared-tp2|--queues 1 --spawn"
     "hostshared-tp4|--queues 1 --spawn"
+    "hostshared-nopoll|--queues 1 --spawn"
+    "hostshared-poll200|--queues 1 --spawn"
     "reference|--queues 1 --spawn"
     "reference-tp2|--queues 1 --spawn"
     "reference-tp4|--queues 1 --spawn"
@@ -99,6 +101,8 @@ spawn_cmd() {
     hostshared) hs_cmd ;;
     hostshared-tp2) hs_cmd --thread-pool-size=2 ;;
     hostshared-tp4) hs_cmd --thread-pool-size=4 ;;
+    hostshared-nopoll) hs_cmd --poll-max-us=0 ;;
+    hostshared-poll200) hs_cmd --poll-max-us=200 ;;
     reference) ref_cmd ;;
     reference-tp2) ref_cmd --thread-pool-size=2 ;;
     reference-tp4) ref_cmd --thread-pool-size=4 ;;
