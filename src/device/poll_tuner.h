@@ -31,8 +31,6 @@ class PollTuner {
   // `max_ns` 0 disables polling.
   explicit PollTuner(uint64_t max_ns) : max_ns_(max_ns) {}
 
-  uint64_t max_ns() const { return max_ns_; }
-
   // The current window: poll this long before sleeping (0: sleep at once).
   uint64_t window_ns() const { return window_ns_; }
 

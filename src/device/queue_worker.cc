@@ -112,17 +112,16 @@ void QueueWorker::Complete(uint16_t head, uint32_t len) {
     batch_.push_back({head, len});  // ServeAvailable flushes every kMaxBatch
     return;
   }
-  if (pool_ != nullptr) {
-    std::lock_guard<std::mutex> lock(used_mu_);
+  virtio::SplitQueue::Backlog b{};
+  WithUsedRing([&] {
     queue_->PushUsed(head, len);
-  } else {
-    queue_->PushUsed(head, len);
-  }
+    // Read with the index it is computed from (a pool thread moves it).
+    if (queue_->event_idx()) b = queue_->GuestBacklog();
+  });
   if (queue_->event_idx()) {
     // The guest's used_event says what it has reaped: interrupt once a
     // quarter of what it waits for is ready (not at the first reply: a
     // guest that wakes fast would then reap one reply per interrupt).
-    virtio::SplitQueue::Backlog b = queue_->GuestBacklog();
     if (b.ready > 0 && uint32_t{b.ready} * kEarlyFraction >= b.waiting) SignalIfWanted();
     return;
   }
@@ -133,27 +132,18 @@ void QueueWorker::Complete(uint16_t head, uint32_t len) {
 
 void QueueWorker::Flush() {
   if (!batch_.empty()) {
-    if (pool_ != nullptr) {
-      std::lock_guard<std::mutex> lock(used_mu_);
+    WithUsedRing([&] {
       for (const Completed& c : batch_) queue_->AddUsed(c.head, c.len);
       queue_->PublishUsed();
-    } else {
-      for (const Completed& c : batch_) queue_->AddUsed(c.head, c.len);
-      queue_->PublishUsed();
-    }
+    });
     batch_.clear();
   }
   SignalIfWanted();
 }
 
 bool QueueWorker::SignalIfWanted() {
-  bool signal;
-  if (pool_ != nullptr) {
-    std::lock_guard<std::mutex> lock(used_mu_);
-    signal = queue_->NeedsInterrupt();
-  } else {
-    signal = queue_->NeedsInterrupt();
-  }
+  bool signal = false;
+  WithUsedRing([&] { signal = queue_->NeedsInterrupt(); });
   if (signal) call_->Signal();
   return signal;
 }

@@ -106,6 +106,16 @@ class QueueWorker : public PoolClient {
   void Flush();
   // Interrupts the guest if it wants one for what was published; true if so.
   bool SignalIfWanted();
+  // Runs `f` on the used ring: under used_mu_ when pool threads share it.
+  template <typename F>
+  void WithUsedRing(F&& f) {
+    if (pool_ == nullptr) {
+      f();
+      return;
+    }
+    std::lock_guard<std::mutex> lock(used_mu_);
+    f();
+  }
 
   uint32_t index_;
   std::unique_ptr<virtio::SplitQueue> queue_;

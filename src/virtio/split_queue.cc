@@ -52,6 +52,10 @@ SplitQueue::SplitQueue(std::shared_ptr<const GuestMemory> mem, const QueueLayout
   signalled_used_ = used_idx_;
 }
 
+uint16_t SplitQueue::LoadUsedEvent() const {
+  return __atomic_load_n(U16(l_.avail, 4 + 2 * uint64_t{l_.size}), __ATOMIC_RELAXED);
+}
+
 uint16_t SplitQueue::LoadAvailIdx() const {
   return __atomic_load_n(U16(l_.avail, 2), __ATOMIC_ACQUIRE);
 }
@@ -105,7 +109,7 @@ bool SplitQueue::NeedsInterrupt() {
   // Order the used index store before reading the guest's suppression hint.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (event_idx_) {
-    uint16_t used_event = __atomic_load_n(U16(l_.avail, 4 + 2 * uint64_t{l_.size}), __ATOMIC_RELAXED);
+    uint16_t used_event = LoadUsedEvent();
     return NeedEvent(used_event, now, old);
   }
   uint16_t flags = __atomic_load_n(U16(l_.avail, 0), __ATOMIC_RELAXED);
@@ -113,7 +117,7 @@ bool SplitQueue::NeedsInterrupt() {
 }
 
 SplitQueue::Backlog SplitQueue::GuestBacklog() const {
-  uint16_t used_event = __atomic_load_n(U16(l_.avail, 4 + 2 * uint64_t{l_.size}), __ATOMIC_RELAXED);
+  uint16_t used_event = LoadUsedEvent();
   Backlog b;
   b.ready = static_cast<uint16_t>(published_used_ - used_event);
   b.waiting = static_cast<uint16_t>(avail_seen_ - used_event);

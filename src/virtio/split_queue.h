@@ -86,6 +86,7 @@ class SplitQueue {
 
  private:
   uint16_t LoadAvailIdx() const;
+  uint16_t LoadUsedEvent() const;  // avail->used_event (EVENT_IDX)
   std::shared_ptr<const GuestMemory> mem_;
   QueueLayout l_;
   uint16_t next_avail_;
